@@ -1,0 +1,5 @@
+/* placeholder main until upkeep-keys lands */
+int main(void)
+{
+	return 0;
+}
