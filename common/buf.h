@@ -19,7 +19,10 @@ struct upk_buf {
 	size_t cap;
 };
 
-#define UPK_BUF_INIT { NULL, 0, 0 }
+#define UPK_BUF_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void upk_buf_init(struct upk_buf *b);
 /* Frees the data; the buffer is empty and reusable afterwards. */

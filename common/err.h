@@ -20,36 +20,36 @@
 #include <stdint.h>
 
 /* X(name, number, exit code, message) */
-#define UPK_ERR_MAP(X)                                                                             \
-	X(OK, 0, 0, "success")                                                                     \
-	X(NOMEM, 1, 1, "out of memory")                                                            \
-	X(IO, 2, 1, "input/output error")                                                          \
-	X(INTERNAL, 3, 1, "internal error")                                                        \
-	X(USAGE, 4, 2, "usage error")                                                              \
-	X(CONFIG, 5, 2, "configuration error")                                                     \
-	X(KEYFILE, 6, 2, "unusable key file")                                                      \
-	X(PASSPHRASE, 7, 2, "wrong passphrase or altered key file")                               \
-	X(PERMISSION, 8, 2, "unsafe file permissions")                                             \
-	X(NETWORK, 9, 3, "network error")                                                          \
-	X(TIMEOUT, 10, 3, "timed out")                                                             \
-	X(SLOW, 11, 3, "slow retrieval: transfer rate below the minimum")                          \
-	X(SERVER, 12, 3, "server error")                                                           \
-	X(LOCKED, 13, 3, "resource is locked by another process")                                  \
-	X(FORMAT, 14, 10, "malformed data")                                                        \
-	X(TOO_LARGE, 15, 10, "data exceeds its size limit")                                        \
-	X(HASH, 16, 10, "hash mismatch")                                                           \
-	X(LENGTH, 17, 10, "length mismatch")                                                       \
-	X(UNSUPPORTED, 18, 10, "unsupported algorithm or format version")                         \
-	X(SIGNATURE, 19, 11, "bad signature")                                                      \
-	X(THRESHOLD, 20, 11, "signature threshold not met")                                        \
-	X(UNKNOWN_KEY, 21, 11, "unknown or unsupported key")                                       \
-	X(ROLLBACK, 22, 12, "rollback: version lower than trusted")                                \
-	X(EXPIRED, 23, 13, "freeze: metadata expired")                                             \
-	X(INCOMPATIBLE, 24, 14, "incompatible with this device")                                   \
-	X(NOSPACE, 25, 14, "not enough space")                                                     \
-	X(HEALTH, 26, 15, "health check failed; rolled back")                                      \
-	X(POLICY, 27, 16, "refused by policy")                                                     \
-	X(NOT_FOUND, 28, 1, "not found")                                                           \
+#define UPK_ERR_MAP(X)                                                    \
+	X(OK, 0, 0, "success")                                            \
+	X(NOMEM, 1, 1, "out of memory")                                   \
+	X(IO, 2, 1, "input/output error")                                 \
+	X(INTERNAL, 3, 1, "internal error")                               \
+	X(USAGE, 4, 2, "usage error")                                     \
+	X(CONFIG, 5, 2, "configuration error")                            \
+	X(KEYFILE, 6, 2, "unusable key file")                             \
+	X(PASSPHRASE, 7, 2, "wrong passphrase or altered key file")       \
+	X(PERMISSION, 8, 2, "unsafe file permissions")                    \
+	X(NETWORK, 9, 3, "network error")                                 \
+	X(TIMEOUT, 10, 3, "timed out")                                    \
+	X(SLOW, 11, 3, "slow retrieval: transfer rate below the minimum") \
+	X(SERVER, 12, 3, "server error")                                  \
+	X(LOCKED, 13, 3, "resource is locked by another process")         \
+	X(FORMAT, 14, 10, "malformed data")                               \
+	X(TOO_LARGE, 15, 10, "data exceeds its size limit")               \
+	X(HASH, 16, 10, "hash mismatch")                                  \
+	X(LENGTH, 17, 10, "length mismatch")                              \
+	X(UNSUPPORTED, 18, 10, "unsupported algorithm or format version") \
+	X(SIGNATURE, 19, 11, "bad signature")                             \
+	X(THRESHOLD, 20, 11, "signature threshold not met")               \
+	X(UNKNOWN_KEY, 21, 11, "unknown or unsupported key")              \
+	X(ROLLBACK, 22, 12, "rollback: version lower than trusted")       \
+	X(EXPIRED, 23, 13, "freeze: metadata expired")                    \
+	X(INCOMPATIBLE, 24, 14, "incompatible with this device")          \
+	X(NOSPACE, 25, 14, "not enough space")                            \
+	X(HEALTH, 26, 15, "health check failed; rolled back")             \
+	X(POLICY, 27, 16, "refused by policy")                            \
+	X(NOT_FOUND, 28, 1, "not found")                                  \
 	X(EXISTS, 29, 2, "already exists")
 
 enum upk_err {
@@ -86,7 +86,8 @@ struct upk_diag {
  * `where` may be NULL. An already-filled `where` is kept when `where` is NULL.
  */
 enum upk_err upk_diag_set(struct upk_diag *diag, enum upk_err err, const char *where,
-			  int64_t offset, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+			  int64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* Reset diag to "no error". NULL is accepted. */
 void upk_diag_clear(struct upk_diag *diag);

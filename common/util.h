@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)	  __attribute__((cleanup(f)))
 #define UPK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline void upk_freep(void *p)
@@ -19,11 +19,11 @@ static inline void upk_freep(void *p)
 #define _cleanup_free_ _cleanup_(upk_freep)
 
 /* Defines `static inline void name##p(type **p)` calling func(*p) if non-NULL. */
-#define UPK_DEFINE_CLEANUP(type, func)                                                             \
-	static inline void func##p(type **p)                                                       \
-	{                                                                                          \
-		if (*p)                                                                            \
-			func(*p);                                                                  \
+#define UPK_DEFINE_CLEANUP(type, func)       \
+	static inline void func##p(type **p) \
+	{                                    \
+		if (*p)                      \
+			func(*p);            \
 	}
 
 /* Returns false on overflow; *ret untouched then. */

@@ -48,7 +48,8 @@ enum upk_err upk_io_read_file(const char *path, size_t max_len, struct upk_buf *
 		return upk_diag_set(reterr_diag, UPK_E_IO, path, -1, "not a regular file");
 	if ((uint64_t)st.st_size > max_len)
 		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, path, -1,
-				    "file is %lld bytes, limit %zu", (long long)st.st_size, max_len);
+				    "file is %lld bytes, limit %zu", (long long)st.st_size,
+				    max_len);
 	want = (size_t)st.st_size;
 	/* One byte more than the limit tells a file that grew since fstat. */
 	r = upk_buf_reserve(out, want + 1);
@@ -249,7 +250,8 @@ enum upk_err upk_io_lock(const char *lock_path, int timeout_ms, int *ret_fd,
 		if (waited >= timeout_ms) {
 			close(fd);
 			return upk_diag_set(reterr_diag, UPK_E_LOCKED, lock_path, -1,
-					    "held by another process; gave up after %d ms", timeout_ms);
+					    "held by another process; gave up after %d ms",
+					    timeout_ms);
 		}
 		usleep(50 * 1000);
 		waited += 50;

@@ -37,7 +37,7 @@ static void test_names_and_messages(void **state)
 	assert_string_equal(upk_err_name(UPK_E_HASH), "HASH");
 	assert_string_equal(upk_strerror(UPK_E_HASH), "hash mismatch");
 	assert_string_equal(upk_err_name((enum upk_err)9999), "UNKNOWN");
-	assert_string_equal(upk_strerror((enum upk_err)-1), "unknown error");
+	assert_string_equal(upk_strerror((enum upk_err) - 1), "unknown error");
 	assert_int_equal(upk_err_exit_code((enum upk_err)9999), 1);
 }
 

@@ -165,7 +165,8 @@ static void test_lock_excludes_other_process(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* flock locks belong to the open file description: a child opening anew conflicts. */
+		/* flock locks belong to the open file description: a child opening anew conflicts.
+		 */
 		int cfd = -1;
 		_exit(upk_io_lock(p, 120, &cfd, NULL) == UPK_E_LOCKED ? 0 : 1);
 	}
