@@ -20,12 +20,20 @@
 /*
  * UPK_OK only if sig is a valid signature of msg by key. UPK_E_UNKNOWN_KEY
  * if the key is unsupported (never a valid signature), UPK_E_SIGNATURE for
- * anything else (wrong length, malformed DER, mismatch).
+ * anything else (wrong length, malformed DER, mismatch). Never UPK_OK for
+ * an ECDSA signature that is not strict DER (no raw r||s, no trailing bytes).
+ * UPK_E_NOMEM / UPK_E_INTERNAL only if the crypto libraries fail. msg may be
+ * NULL when msg_len is 0.
  */
 UPK_WUR enum upk_err upk_sig_verify(const struct upk_key *key, const uint8_t *msg, size_t msg_len,
 				    const uint8_t *sig, size_t sig_len);
 
-/* Ed25519 detached signature with a libsodium secret key (seed || public). */
+/*
+ * Ed25519 detached signature with a libsodium secret key (seed || public).
+ * UPK_E_KEYFILE if the public half does not belong to the seed (signing
+ * with a wrong public half would leak the key); ret_sig untouched then.
+ * The check costs one extra key derivation per signature.
+ */
 UPK_WUR enum upk_err upk_sig_sign_ed25519(const uint8_t sk[UPK_ED25519_SECRET_LEN],
 					  const uint8_t *msg, size_t msg_len,
 					  uint8_t ret_sig[UPK_ED25519_SIG_LEN]);
