@@ -32,16 +32,26 @@
  * Parse `len` bytes as one JSON object or array. Fails before allocating with
  * UPK_E_TOO_LARGE if len > max_len. UPK_E_FORMAT for syntax errors, duplicate
  * keys, depth over UPK_JSON_MAX_DEPTH, reals, NUL in strings, invalid UTF-8,
- * trailing data; diag gets the reason and the byte offset. On success *ret
- * holds a new reference the caller owns; on failure *ret is untouched.
+ * trailing data; diag gets the reason and the byte offset (jansson's, which
+ * points just past the offending token; -1 for reals, whose diag->where is
+ * their path instead). UPK_E_NOMEM when jansson runs out of memory (it
+ * reports a few allocation failures as syntax errors: those stay FORMAT).
+ * On success *ret holds a new reference the caller owns; on failure *ret is
+ * untouched.
  */
 UPK_WUR enum upk_err upk_json_parse(const uint8_t *data, size_t len, size_t max_len, json_t **ret,
 				    struct upk_diag *reterr_diag);
 
 /*
  * Append the canonical encoding of v to out. UPK_E_FORMAT (with the path of
- * the offending value in diag->where) if v holds a real; out is then
- * restored to its length on entry.
+ * the offending value in diag->where, e.g. "signed.meta.x" or "a[1].b",
+ * "(top level)" for v itself) if v holds a real, nests deeper than
+ * UPK_JSON_MAX_DEPTH (trees built in memory are not pre-scanned), or holds a
+ * string or key that is not valid UTF-8 (json_stringn_nocheck). Strings and
+ * keys with NUL bytes (json_stringn, json_object_setn) are encoded raw, as
+ * securesystemslib does. UPK_E_NOMEM if out cannot grow. On any failure out
+ * is restored to its length on entry. Recursion is bounded by the depth
+ * limit; time is O(n log n) in the number of keys per object.
  */
 UPK_WUR enum upk_err upk_json_canonical(const json_t *v, struct upk_buf *out,
 					struct upk_diag *reterr_diag);
@@ -49,13 +59,16 @@ UPK_WUR enum upk_err upk_json_canonical(const json_t *v, struct upk_buf *out,
 /*
  * Append a readable serialization (sorted keys, indent 1, UTF-8 kept) with a
  * trailing newline. Used for files on disk; signatures never cover it.
+ * UPK_E_FORMAT if v nests deeper than UPK_JSON_MAX_DEPTH or jansson cannot
+ * encode it; UPK_E_NOMEM if out cannot grow; out keeps its length then.
  */
 UPK_WUR enum upk_err upk_json_serialize(const json_t *v, struct upk_buf *out);
 
 /*
  * Typed member access for parsers. Each fails with UPK_E_FORMAT and
- * diag->where = key when the member is missing or has the wrong type;
- * *ret untouched on failure. Returned pointers borrow from obj.
+ * diag->where = key when the member is missing or has the wrong type (or
+ * obj is not an object); *ret untouched on failure. Returned pointers borrow
+ * from obj. null is never accepted as a value of any type.
  */
 UPK_WUR enum upk_err upk_json_get_str(const json_t *obj, const char *key, const char **ret,
 				      struct upk_diag *reterr_diag);

@@ -13,14 +13,15 @@
 
 struct upk_semver {
 	uint64_t major, minor, patch;
-	char pre[UPK_SEMVER_MAX_LEN];   /* pre-release identifiers without '-', "" if none */
+	char pre[UPK_SEMVER_MAX_LEN];	/* pre-release identifiers without '-', "" if none */
 	char build[UPK_SEMVER_MAX_LEN]; /* build metadata without '+', ignored by compare */
 };
 
 /*
  * Strict SemVer 2.0.0: no leading zeros in numeric fields or numeric
  * pre-release identifiers, no empty identifiers, [0-9A-Za-z-] only, numbers
- * fit in 64 bits, whole string at most UPK_SEMVER_MAX_LEN - 1 characters.
+ * (major, minor, patch and numeric pre-release identifiers) fit in 64 bits,
+ * whole string at most UPK_SEMVER_MAX_LEN - 1 characters.
  * UPK_E_FORMAT otherwise; *ret untouched on failure.
  */
 UPK_WUR enum upk_err upk_semver_parse(const char *s, struct upk_semver *ret);

@@ -5,6 +5,7 @@
  * directories or files given, so GCC builds run the corpora under ctest with
  * the sanitizers. Fails if no input was found.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
