@@ -139,8 +139,7 @@ static enum upk_err no_reals(struct walk *w, const json_t *v, size_t depth)
 
 		if (depth >= UPK_JSON_MAX_DEPTH)
 			return walk_fail(w, depth, UPK_E_FORMAT, "nesting too deep");
-		json_object_keylen_foreach(json_mut(v), key, keylen, child)
-		{
+		json_object_keylen_foreach (json_mut(v), key, keylen, child) {
 			enum upk_err r;
 
 			w->path[depth] = (struct path_seg){ key, keylen, 0 };
@@ -363,8 +362,7 @@ static enum upk_err canon_object(struct walk *w, const json_t *v, size_t depth)
 		m = malloc(bytes);
 		if (!m)
 			return walk_fail(w, depth, UPK_E_NOMEM, "out of memory");
-		json_object_keylen_foreach(json_mut(v), key, keylen, child)
-		{
+		json_object_keylen_foreach (json_mut(v), key, keylen, child) {
 			assert(i < n);
 			m[i++] = (struct member){ key, keylen, child };
 		}

@@ -14,7 +14,29 @@
  *   - key ids are 64 lower-case hex digits; thresholds >= 1;
  *   - the `signatures` list holds no key id twice (spec: duplicate signature
  *     key ids are an error, since a repository must not sign twice).
- * Size limits (UPK_META_MAX_*) are enforced before any allocation.
+ * Size limits (UPK_META_MAX_*) are enforced before any allocation; lists of
+ * keys, key ids, delegated roles and signatures hold at most
+ * UPK_META_MAX_LIST entries (UPK_E_FORMAT beyond), which bounds the work a
+ * hostile file can cause during verification.
+ *
+ * Parse rules follow python-tuf (tuf/api/_payload.py), the reference
+ * implementation: root lists exactly the four top-level roles; role key ids
+ * are unique and may name keys absent from the key map (such ids count as
+ * nothing); META entries need `version`, `length` and `hashes` are optional
+ * (hashes non-empty when present); targets need `length` and `hashes`;
+ * delegations carry exactly one of `roles` / `succinct_roles`; a delegated
+ * role needs `name` (unique, not empty, not a top-level role name), `keyids`,
+ * `threshold`, `terminating` and exactly one of `paths` /
+ * `path_hash_prefixes`; succinct roles need `keyids`, `threshold`,
+ * `bit_length` (1..32) and `name_prefix`; timestamp's META holds exactly
+ * "snapshot.json" (the spec's MUST). Upkeep is stricter than python-tuf in
+ * that key ids, signatures and digests must be hex (lower-case for key ids
+ * and digests, as TUF writes them), sha256/sha512 digests have their exact
+ * length, and `expires` is exactly "YYYY-MM-DDTHH:MM:SSZ".
+ *
+ * Array order of the typed views: `targets` by path, `meta` by file name,
+ * `keys` and `sigs` by key id (byte order, for binary search); delegated
+ * `roles` keep file order, which is their priority.
  *
  * Signature verification (upk_meta_verify_role) is the spec's rule: the
  * canonical JSON of `signed` must carry valid signatures from at least
@@ -37,10 +59,15 @@
 #include "key.h"
 
 /* Maximum sizes of metadata files (python-tuf's defaults). */
-#define UPK_META_MAX_ROOT 512000
+#define UPK_META_MAX_ROOT      512000
 #define UPK_META_MAX_TIMESTAMP 16384
-#define UPK_META_MAX_SNAPSHOT 2000000
-#define UPK_META_MAX_TARGETS 5000000
+#define UPK_META_MAX_SNAPSHOT  2000000
+#define UPK_META_MAX_TARGETS   5000000
+
+/* Most entries in one list of keys, key ids, delegated roles or signatures. */
+#define UPK_META_MAX_LIST 10000
+/* Longest signature accepted, in bytes (RSA-8192 needs 1024). */
+#define UPK_META_MAX_SIG_LEN 2048
 
 enum upk_role {
 	UPK_ROLE_ROOT,
@@ -61,14 +88,14 @@ struct upk_hashes {
 	uint8_t sha256[UPK_SHA256_LEN];
 	uint8_t sha512[UPK_SHA512_LEN];
 	size_t n_unknown; /* algorithms Upkeep does not implement */
-	size_t count;     /* all listed algorithms */
+	size_t count;	  /* all listed algorithms */
 };
 
 /* One META entry of timestamp ("snapshot.json") or snapshot ("targets.json", ...). */
 struct upk_metafile {
 	const char *name; /* "snapshot.json", "targets.json", "role.json" */
 	int64_t version;  /* >= 1 */
-	int64_t length;   /* -1 if absent */
+	int64_t length;	  /* -1 if absent */
 	bool has_hashes;
 	struct upk_hashes hashes;
 };
@@ -90,17 +117,17 @@ struct upk_delegated_role {
 	const char *name;
 	struct upk_role_keys keys;
 	bool terminating;
-	bool has_paths;            /* exactly one of has_paths / has_prefixes */
-	const char **paths;        /* glob patterns */
+	bool has_paths;	    /* exactly one of has_paths / has_prefixes */
+	const char **paths; /* glob patterns */
 	size_t n_paths;
-	const char **prefixes;     /* path_hash_prefixes, hex */
+	const char **prefixes; /* path_hash_prefixes, hex */
 	size_t n_prefixes;
 };
 
 /* TAP 15 succinct hashed bin delegation. */
 struct upk_succinct_roles {
 	struct upk_role_keys keys;
-	int bit_length;          /* 1..32 */
+	int bit_length;		 /* 1..32 */
 	const char *name_prefix; /* bins are "<prefix>-<hex>" */
 };
 
@@ -121,8 +148,8 @@ struct upk_signature {
 
 struct upk_meta {
 	enum upk_role type;
-	json_t *doc;             /* whole document, one reference owned */
-	json_t *signed_obj;      /* borrowed from doc */
+	json_t *doc;		  /* whole document, one reference owned */
+	json_t *signed_obj;	  /* borrowed from doc */
 	struct upk_buf canonical; /* canonical JSON of `signed`: what signatures cover */
 	struct upk_signature *sigs;
 	size_t n_sigs;
@@ -159,15 +186,18 @@ UPK_WUR enum upk_err upk_meta_parse(const uint8_t *data, size_t len, enum upk_ro
 				    struct upk_diag *reterr_diag);
 
 /* Same checks from a JSON tree; takes over the reference to doc in all cases. */
-UPK_WUR enum upk_err upk_meta_from_json(json_t *doc, enum upk_role expected,
-					struct upk_meta **ret, struct upk_diag *reterr_diag);
+UPK_WUR enum upk_err upk_meta_from_json(json_t *doc, enum upk_role expected, struct upk_meta **ret,
+					struct upk_diag *reterr_diag);
 
 void upk_meta_free(struct upk_meta *m);
 
 /*
  * Verify m's signatures: at least role->threshold distinct keys among
  * role->keyids, looked up in keys[0..n_keys), signed m->canonical.
- * UPK_E_THRESHOLD if not met (diag says how many of how many).
+ * UPK_E_THRESHOLD if not met (diag: "N of M signatures valid, threshold T",
+ * M being the number of signatures m carries) or if role->threshold < 1.
+ * A signature that does not verify counts as nothing and is no error by
+ * itself. keys may be in any order; sorted by key id (as parsed) is faster.
  */
 UPK_WUR enum upk_err upk_meta_verify_role(const struct upk_key *keys, size_t n_keys,
 					  const struct upk_role_keys *role,
@@ -186,14 +216,20 @@ UPK_WUR enum upk_err upk_meta_verify_delegated(const struct upk_meta *delegator,
 					       const struct upk_meta *m,
 					       struct upk_diag *reterr_diag);
 
-/* expires <= now (the spec: expired when the expiry time is not in the future). */
+/*
+ * expires <= now (the spec: expired when the expiry time is not in the
+ * future; python-tuf's is_expired is `reference_time >= expires`).
+ */
 bool upk_meta_is_expired(const struct upk_meta *m, int64_t now);
 
 /* Look up a META entry by file name ("snapshot.json"); NULL if absent. */
 const struct upk_metafile *upk_meta_find_meta(const struct upk_meta *m, const char *name);
 /* Look up a target by path; NULL if absent. */
 const struct upk_target *upk_meta_find_target(const struct upk_meta *m, const char *path);
-/* Look up a key of root (or delegations, for targets) by key id; NULL if absent. */
+/*
+ * Look up a key of root (or delegations, for targets) by key id; NULL if
+ * absent (linear search: one look-up costs no more than checking order).
+ */
 const struct upk_key *upk_meta_find_key(const struct upk_key *keys, size_t n_keys,
 					const char *keyid);
 
@@ -207,12 +243,20 @@ typedef enum upk_err (*upk_sign_fn)(void *ctx, const uint8_t *msg, size_t msg_le
 /*
  * Recompute m->canonical from m->doc's `signed` (after the caller changed
  * it), re-check it with the parse rules, and drop all signatures.
+ * WARNING: once the caller changed m->doc, the typed views may point into
+ * freed JSON values: call nothing but this (or upk_meta_free) until it
+ * succeeds. On failure m->doc (signatures included) is as the caller left it.
  */
 UPK_WUR enum upk_err upk_meta_resign_begin(struct upk_meta *m, struct upk_diag *reterr_diag);
 
-/* Add (or replace) the signature of `keyid` over m->canonical. */
-UPK_WUR enum upk_err upk_meta_sign(struct upk_meta *m, const char *keyid, upk_sign_fn fn,
-				   void *ctx, struct upk_diag *reterr_diag);
+/*
+ * Add (or replace) the signature of `keyid` over m->canonical, in m->doc and
+ * m->sigs. keyid must be 64 lower-case hex digits and the signature 1 to
+ * UPK_META_MAX_SIG_LEN bytes (else UPK_E_FORMAT); the signer's error is
+ * passed through. m is unchanged on failure.
+ */
+UPK_WUR enum upk_err upk_meta_sign(struct upk_meta *m, const char *keyid, upk_sign_fn fn, void *ctx,
+				   struct upk_diag *reterr_diag);
 
 /* File bytes for m->doc (readable JSON, sorted keys, trailing newline). */
 UPK_WUR enum upk_err upk_meta_serialize(const struct upk_meta *m, struct upk_buf *out);
