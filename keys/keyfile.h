@@ -58,13 +58,13 @@
 #define UPKK_FILE_MAX_SIZE 65536
 
 /* The only KDF and cipher of format version 1, by their names in the file. */
-#define UPKK_KDF_NAME "argon2id13"
+#define UPKK_KDF_NAME	 "argon2id13"
 #define UPKK_CIPHER_NAME "xchacha20poly1305-ietf"
 
-#define UPKK_SALT_LEN 16  /* Argon2id salt */
+#define UPKK_SALT_LEN  16 /* Argon2id salt */
 #define UPKK_NONCE_LEN 24 /* XChaCha20-Poly1305 nonce */
-#define UPKK_TAG_LEN 16   /* Poly1305 tag */
-#define UPKK_KEK_LEN 32   /* key-encryption key derived from the passphrase */
+#define UPKK_TAG_LEN   16 /* Poly1305 tag */
+#define UPKK_KEK_LEN   32 /* key-encryption key derived from the passphrase */
 /* Largest secret a key type stores in the file (ed25519: its 32-byte seed). */
 #define UPKK_SECRET_MAX_LEN 32
 
@@ -74,8 +74,8 @@
  * ceiling (anything costlier is refused so a hostile file cannot make the
  * loader spend minutes or gigabytes). memlimit must be a multiple of 1024.
  */
-#define UPKK_KDF_OPSLIMIT_MIN 2ULL          /* crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE */
-#define UPKK_KDF_OPSLIMIT_MAX 4ULL          /* crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE */
+#define UPKK_KDF_OPSLIMIT_MIN 2ULL	    /* crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE */
+#define UPKK_KDF_OPSLIMIT_MAX 4ULL	    /* crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE */
 #define UPKK_KDF_MEMLIMIT_MIN 67108864ULL   /* 64 MiB, ..._MEMLIMIT_INTERACTIVE */
 #define UPKK_KDF_MEMLIMIT_MAX 1073741824ULL /* 1 GiB, ..._MEMLIMIT_SENSITIVE */
 
@@ -108,8 +108,8 @@ struct upkk_file {
 	enum upk_keytype type;
 	enum upk_scheme scheme;
 	char keyid[UPK_KEYID_HEX_LEN + 1]; /* checked: the key id of public_obj */
-	char *public_value;                /* "public": the TUF keyval.public string */
-	json_t *public_obj;                /* the TUF public key object it makes */
+	char *public_value;		   /* "public": the TUF keyval.public string */
+	json_t *public_obj;		   /* the TUF public key object it makes */
 	bool encrypted;
 	/* encrypted only */
 	struct upkk_kdf_params kdf;
@@ -190,9 +190,8 @@ UPK_WUR enum upk_err upkk_file_open(const struct upkk_file *f, const char *passp
 UPK_WUR enum upk_err upkk_file_derive_kek(const struct upkk_file *f, const char *passphrase,
 					  size_t passphrase_len, uint8_t ret_kek[UPKK_KEK_LEN],
 					  struct upk_diag *reterr_diag);
-UPK_WUR enum upk_err upkk_file_open_kek(const struct upkk_file *f,
-					const uint8_t kek[UPKK_KEK_LEN], struct upkk_key **ret,
-					struct upk_diag *reterr_diag);
+UPK_WUR enum upk_err upkk_file_open_kek(const struct upkk_file *f, const uint8_t kek[UPKK_KEK_LEN],
+					struct upkk_key **ret, struct upk_diag *reterr_diag);
 
 /*
  * Make the file object for key: with a passphrase (non-empty; an empty one is
@@ -246,6 +245,5 @@ UPK_WUR enum upk_err upkk_file_write(const char *path, const struct upkk_file *f
 				     struct upk_diag *reterr_diag);
 
 /* upkk_file_read + upkk_file_open; diag->where starts with path. */
-UPK_WUR enum upk_err upkk_key_load(const char *path, const char *passphrase,
-				   size_t passphrase_len, struct upkk_key **ret,
-				   struct upk_diag *reterr_diag);
+UPK_WUR enum upk_err upkk_key_load(const char *path, const char *passphrase, size_t passphrase_len,
+				   struct upkk_key **ret, struct upk_diag *reterr_diag);

@@ -4,6 +4,7 @@
  * keys/upkeep-keys.1.md, the file format keys/FORMAT.md). This is the shell:
  * options, passphrases, output. The key file logic is keys/keyfile.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -68,7 +69,8 @@ static enum upk_err read_first_line(int fd, const char *where, struct passphrase
 
 		if (len > PASSPHRASE_MAX)
 			return upk_diag_set(d, UPK_E_USAGE, where, -1,
-					    "the passphrase is longer than %d bytes", PASSPHRASE_MAX);
+					    "the passphrase is longer than %d bytes",
+					    PASSPHRASE_MAX);
 		n = read(fd, p->data + len, PASSPHRASE_MAX + 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -93,8 +95,7 @@ static enum upk_err read_first_line(int fd, const char *where, struct passphrase
 	return UPK_OK;
 }
 
-static enum upk_err passphrase_from_file(const char *path, struct passphrase *p,
-					 struct upk_diag *d)
+static enum upk_err passphrase_from_file(const char *path, struct passphrase *p, struct upk_diag *d)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	enum upk_err r;
@@ -164,7 +165,7 @@ struct pass_source {
 	const char *file_opt; /* its name, for messages */
 	const char *env;      /* environment variable */
 	const char *what;     /* "passphrase", "new passphrase" */
-	bool is_new;          /* ask twice on a terminal; refuse an empty one */
+	bool is_new;	      /* ask twice on a terminal; refuse an empty one */
 	const char *none_opt; /* the option for "no passphrase", when is_new */
 };
 
@@ -191,8 +192,9 @@ static enum upk_err get_passphrase(const struct pass_source *src, const char *ke
 		memcpy(ret->data, env, n);
 		ret->len = n;
 	} else if (isatty(STDIN_FILENO)) {
-		snprintf(prompt, sizeof(prompt), "%c%s for %s: ", src->what[0] - 'a' + 'A',
-			 src->what + 1, keyfile);
+		snprintf(prompt, sizeof(prompt),
+			 "%c%s for %s: ", toupper((unsigned char)src->what[0]), src->what + 1,
+			 keyfile);
 		r = prompt_tty(prompt, ret, d);
 		if (!r && src->is_new) {
 			r = passphrase_alloc(&again, d);
@@ -246,10 +248,10 @@ struct command {
 	const char *name;
 	int (*run)(const struct opts *o);
 	const char *summary;
-	const char *usage;       /* after "upkeep-keys NAME " */
-	const char *help;        /* option descriptions */
-	const int *options;      /* accepted OPT_* values, 0-terminated */
-	bool takes_file;         /* exactly one FILE operand */
+	const char *usage;  /* after "upkeep-keys NAME " */
+	const char *help;   /* option descriptions */
+	const int *options; /* accepted OPT_* values, 0-terminated */
+	bool takes_file;    /* exactly one FILE operand */
 };
 
 static const struct option all_options[] = {
@@ -313,9 +315,9 @@ static int parse_options(const struct command *cmd, int argc, char **argv, struc
 	while ((c = getopt_long(argc, argv, ":", all_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *arg = argv[optind - 1];
-			return upk_cli_usage_error(PROG, "%s: %s '%s'", cmd->name,
-						   c == '?' ? "unknown option" : "missing value for",
-						   arg);
+			return upk_cli_usage_error(
+				PROG, "%s: %s '%s'", cmd->name,
+				c == '?' ? "unknown option" : "missing value for", arg);
 		}
 		if (!accepts(cmd, c))
 			return upk_cli_usage_error(PROG, "%s: option --%s does not apply here",
@@ -436,8 +438,9 @@ static enum upk_err print_key_info(const struct upkk_file *f, bool as_json, stru
 
 static struct pass_source old_source(const struct opts *o)
 {
-	return (struct pass_source){ o->pass_file, "--passphrase-file", "UPKEEP_PASSPHRASE",
-				     "passphrase", false, NULL };
+	return (struct pass_source){
+		o->pass_file, "--passphrase-file", "UPKEEP_PASSPHRASE", "passphrase", false, NULL
+	};
 }
 
 /* Read FILE, and with --verify also open it (passphrase needed if encrypted). */
@@ -473,8 +476,10 @@ static int cmd_generate(const struct opts *o)
 	_cleanup_(upkk_key_freep) struct upkk_key *key = NULL;
 	_cleanup_(upkk_file_freep) struct upkk_file *f = NULL;
 	_cleanup_passphrase_ struct passphrase pass = { NULL, 0 };
-	const struct pass_source src = { o->pass_file, "--passphrase-file", "UPKEEP_PASSPHRASE",
-					 "new passphrase", true, "--no-passphrase" };
+	const struct pass_source src = {
+		o->pass_file, "--passphrase-file", "UPKEEP_PASSPHRASE", "new passphrase",
+		true,	      "--no-passphrase"
+	};
 	struct upkk_kdf_params kdf;
 	enum upk_keytype type = UPK_KEYTYPE_ED25519;
 	struct upk_diag d;
@@ -559,8 +564,11 @@ static int cmd_change_passphrase(const struct opts *o)
 	_cleanup_passphrase_ struct passphrase old = { NULL, 0 };
 	_cleanup_passphrase_ struct passphrase new = { NULL, 0 };
 	const struct pass_source old_src = old_source(o);
-	const struct pass_source new_src = { o->new_pass_file, "--new-passphrase-file",
-					     "UPKEEP_NEW_PASSPHRASE", "new passphrase", true,
+	const struct pass_source new_src = { o->new_pass_file,
+					     "--new-passphrase-file",
+					     "UPKEEP_NEW_PASSPHRASE",
+					     "new passphrase",
+					     true,
 					     "--no-new-passphrase" };
 	struct upkk_kdf_params kdf;
 	struct upk_diag d;
@@ -604,8 +612,8 @@ static int cmd_change_passphrase(const struct opts *o)
 	return r ? report(&d) : 0;
 }
 
-static const int generate_opts[] = { OPT_OUT,   OPT_TYPE,  OPT_PASSFILE, OPT_NO_PASS,
-				     OPT_KDF,   OPT_FORCE, OPT_JSON,     0 };
+static const int generate_opts[] = { OPT_OUT, OPT_TYPE,	 OPT_PASSFILE, OPT_NO_PASS,
+				     OPT_KDF, OPT_FORCE, OPT_JSON,     0 };
 static const int show_opts[] = { OPT_JSON, OPT_VERIFY, OPT_PASSFILE, 0 };
 static const int export_opts[] = { OPT_VERIFY, OPT_PASSFILE, 0 };
 static const int change_opts[] = { OPT_PASSFILE, OPT_NEW_PASSFILE, OPT_NO_NEW_PASS, OPT_KDF, 0 };
@@ -654,14 +662,16 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: %s COMMAND [OPTIONS]\n\n"
-		     "Make and manage the private key files that sign an Upkeep TUF repository.\n\n"
-		     "Commands:\n",
+	fprintf(out,
+		"Usage: %s COMMAND [OPTIONS]\n\n"
+		"Make and manage the private key files that sign an Upkeep TUF repository.\n\n"
+		"Commands:\n",
 		PROG);
 	for (size_t i = 0; i < UPK_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nRun '%s COMMAND --help' for a command's options. Manual: "
-		     "keys/upkeep-keys.1.md.\n",
+	fprintf(out,
+		"\nRun '%s COMMAND --help' for a command's options. Manual: "
+		"keys/upkeep-keys.1.md.\n",
 		PROG);
 }
 
