@@ -45,7 +45,7 @@ enum upk_err upk_io_read_file(const char *path, size_t max_len, struct upk_buf *
 	if (fstat(fd, &st) < 0)
 		return io_fail(reterr_diag, path, "cannot stat", errno);
 	if (!S_ISREG(st.st_mode))
-		return upk_diag_set(reterr_diag, UPK_E_IO, path, -1, "not a regular file");
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, path, -1, "not a regular file");
 	if ((uint64_t)st.st_size > max_len)
 		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, path, -1,
 				    "file is %lld bytes, limit %zu", (long long)st.st_size,

@@ -24,7 +24,8 @@
 /*
  * Read a whole regular file of at most max_len bytes into out (appended).
  * UPK_E_TOO_LARGE before allocating if the file is larger; UPK_E_NOT_FOUND
- * if it does not exist; UPK_E_IO otherwise. If ret_mode is not NULL it gets
+ * if it does not exist; UPK_E_USAGE if it is not a regular file (a
+ * directory given where a file belongs); UPK_E_IO otherwise. If ret_mode is not NULL it gets
  * st_mode of the opened file (for permission checks without a race).
  */
 UPK_WUR enum upk_err upk_io_read_file(const char *path, size_t max_len, struct upk_buf *out,

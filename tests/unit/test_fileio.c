@@ -106,7 +106,7 @@ static void test_read_limits_and_errors(void **state)
 	path_in(fx, "missing", p, sizeof(p));
 	assert_int_equal(upk_io_read_file(p, 10, &b, NULL, &d), UPK_E_NOT_FOUND);
 	assert_non_null(strstr(d.reason, "No such file"));
-	assert_int_equal(upk_io_read_file(fx->dir, 10, &b, NULL, &d), UPK_E_IO);
+	assert_int_equal(upk_io_read_file(fx->dir, 10, &b, NULL, &d), UPK_E_USAGE);
 	assert_string_equal(d.reason, "not a regular file");
 	upk_buf_done(&b);
 }
