@@ -965,7 +965,7 @@ static void test_read_errors(void **state)
 	assert_int_equal(upkk_file_read(path, &f, &d), UPK_E_NOT_FOUND);
 	assert_string_equal(d.where, path);
 
-	assert_int_equal(upkk_file_read(G->dir, &f, &d), UPK_E_IO); /* a directory */
+	assert_int_equal(upkk_file_read(G->dir, &f, &d), UPK_E_USAGE); /* a directory: exit 2 */
 
 	path_in("big.key", path, sizeof(path));
 	big = malloc(UPKK_FILE_MAX_SIZE + 1);
