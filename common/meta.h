@@ -29,7 +29,9 @@
  * `threshold`, `terminating` and exactly one of `paths` /
  * `path_hash_prefixes`; succinct roles need `keyids`, `threshold`,
  * `bit_length` (1..32) and `name_prefix`; timestamp's META holds exactly
- * "snapshot.json" (the spec's MUST). Upkeep is stricter than python-tuf in
+ * "snapshot.json" (the spec's MUST). An optional member set to null reads as
+ * absent, as python-tuf's dict.pop(key, None) does (but "delegations": null
+ * is an error there and here). Upkeep is stricter than python-tuf in
  * that key ids, signatures and digests must be hex (lower-case for key ids
  * and digests, as TUF writes them), sha256/sha512 digests have their exact
  * length, and `expires` is exactly "YYYY-MM-DDTHH:MM:SSZ".
@@ -57,6 +59,7 @@
 #include "err.h"
 #include "hash.h"
 #include "key.h"
+#include "util.h"
 
 /* Maximum sizes of metadata files (python-tuf's defaults). */
 #define UPK_META_MAX_ROOT      512000
@@ -104,7 +107,7 @@ struct upk_target {
 	const char *path;
 	int64_t length;
 	struct upk_hashes hashes;
-	json_t *custom; /* borrowed, NULL if absent */
+	json_t *custom; /* borrowed, NULL if absent or null */
 };
 
 struct upk_role_keys {
@@ -190,6 +193,8 @@ UPK_WUR enum upk_err upk_meta_from_json(json_t *doc, enum upk_role expected, str
 					struct upk_diag *reterr_diag);
 
 void upk_meta_free(struct upk_meta *m);
+/* upk_meta_freep(), for `_cleanup_(upk_meta_freep) struct upk_meta *m = NULL;`. */
+UPK_DEFINE_CLEANUP(struct upk_meta, upk_meta_free)
 
 /*
  * Verify m's signatures: at least role->threshold distinct keys among
