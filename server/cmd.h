@@ -6,3 +6,11 @@
  * exit code of CLI.md.
  */
 int upks_cmd_serve(int argc, char **argv);
+/* Repository commands (cmd_repo.c, upkeep-server.1.md). */
+int upks_cmd_init(int argc, char **argv);
+int upks_cmd_publish(int argc, char **argv);
+int upks_cmd_delegate(int argc, char **argv);
+int upks_cmd_rotate(int argc, char **argv);
+int upks_cmd_yank(int argc, char **argv);
+int upks_cmd_refresh(int argc, char **argv);
+int upks_cmd_verify(int argc, char **argv);

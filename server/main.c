@@ -13,6 +13,13 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", upks_cmd_init, "create a repository (root, targets, snapshot, timestamp)" },
+	{ "publish", upks_cmd_publish, "add or replace targets and sign a new version" },
+	{ "delegate", upks_cmd_delegate, "add or change a delegated targets role" },
+	{ "rotate", upks_cmd_rotate, "change the keys or threshold of a role" },
+	{ "yank", upks_cmd_yank, "remove targets from the metadata" },
+	{ "refresh", upks_cmd_refresh, "re-sign snapshot and timestamp (online keys)" },
+	{ "verify", upks_cmd_verify, "check the whole repository offline, as a client would" },
 	{ "serve", upks_cmd_serve, "serve the repository over HTTP (Range, ETag, HEAD)" },
 };
 

@@ -245,7 +245,7 @@ err_is 'weak\.key: encryption\.opslimit: 1 is below the minimum 2'
 unchanged_after 1 "$K" show missing.key
 err_is '^upkeep-keys: missing\.key: .*\(NOT_FOUND\)$'
 mkdir adir
-unchanged_after 1 "$K" show adir
+unchanged_after 2 "$K" show adir # a directory where a file belongs: usage
 rmdir adir
 
 # The clear header is readable without the passphrase; --verify proves it belongs.

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Interoperability of what the repository commands write (DESIGN.md "Trust"): the
+# independent TUF client tuf-js (tests/interop, pinned by package-lock.json) updates
+# from an Upkeep repository over HTTP on 127.0.0.1 and downloads its targets: through
+# a root rotation with a raised threshold, targets and timestamp key rotations, a
+# path delegation, a nested delegation and a hash-prefix delegation, and a yank. One
+# client keeps its trusted metadata across the rotations, one starts from root 1.
+. "$(dirname "$0")/test_repo_lib.bash"
+
+: "${UPKEEP_SOURCE_DIR:?UPKEEP_SOURCE_DIR must point at the source directory}"
+TUFJS="$UPKEEP_SOURCE_DIR/tests/interop/node_modules/tuf-js"
+command -v node >/dev/null || { echo "node is needed (scripts/setup)" >&2; exit 1; }
+[ -d "$TUFJS" ] || { echo "no $TUFJS: run scripts/setup (npm ci)" >&2; exit 1; }
+
+cat >io/client.js <<EOF
+// node client.js BASE ROOT STATE_DIR OUT_DIR PATH... : refresh, then download each PATH
+// ("-" prefix: the path must not be found). Exit 1 with the error otherwise.
+const { Updater } = require('$TUFJS');
+const fs = require('fs'), path = require('path');
+const [base, root, state, out, ...paths] = process.argv.slice(2);
+(async () => {
+  if (!fs.existsSync(path.join(state, 'root.json'))) {
+    fs.mkdirSync(state, { recursive: true });
+    fs.copyFileSync(root, path.join(state, 'root.json'));
+  }
+  const u = new Updater({ metadataBaseUrl: base + '/metadata', targetBaseUrl: base + '/targets',
+                          metadataDir: state, targetDir: out });
+  await u.refresh();
+  for (const p of paths) {
+    const absent = p.startsWith('-'), name = absent ? p.slice(1) : p;
+    const info = await u.getTargetInfo(name);
+    if (absent) { if (info) throw new Error(name + ' is still listed'); continue; }
+    if (!info) throw new Error(name + ' not found');
+    const file = path.join(out, name.replace(/\\//g, '_'));
+    await u.downloadTarget(info, file);
+    console.log(name + ' ' + fs.readFileSync(file, 'utf8').trim());
+  }
+})().catch((e) => { console.error('tuf-js: ' + e.message); process.exit(1); });
+EOF
+
+# A static HTTP server on a free loopback port (any static server will do: DESIGN.md).
+new_repo
+cat >io/serve.py <<'EOF'
+import functools, http.server, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                      functools.partial(Quiet, directory=sys.argv[1]))
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+EOF
+"$PY" io/serve.py "$repo" >io/port 2>/dev/null &
+server=$!
+cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
+for _ in $(seq 1 100); do
+	[ -s io/port ] && break
+	sleep 0.05
+done
+[ -s io/port ] || fail "the HTTP server did not start"
+BASE="http://127.0.0.1:$(cat io/port)"
+cp "$repo/metadata/1.root.json" io/root1.json
+mkdir io/dl
+
+client() { # STATE PATH...: tuf-js with trusted metadata in io/STATE
+	expect 0 node io/client.js "$BASE" io/root1.json "io/$1" io/dl "${@:2}"
+}
+mkdir data
+printf 'firmware 1\n' >data/fw1
+printf 'firmware 2\n' >data/fw2
+printf 'release\n' >data/rel
+printf 'beta\n' >data/beta
+printf 'hashed\n' >data/hashed
+ON=(--online-keys online)
+
+expect 0 "$S" publish --repo "$repo" --key keys/targets.key "${ON[@]}" --name fw/a.bin data/fw1 \
+	--name top.bin data/fw2
+client kept fw/a.bin top.bin
+out_has '^fw/a.bin firmware 1$'
+
+# Delegations: paths, nested, hash prefixes (sha256 of "h/one" starts a419).
+for k in rel beta hashed; do mkkey keys/$k.key; done
+expect 0 "$S" delegate --repo "$repo" --role releases --key keys/rel.key --paths 'rel/*' \
+	--signing-key keys/targets.key --role-key keys/rel.key "${ON[@]}"
+expect 0 "$S" delegate --repo "$repo" --role beta --delegator releases --key keys/beta.key \
+	--paths 'rel/beta-*' --signing-key keys/rel.key --role-key keys/beta.key "${ON[@]}"
+expect 0 "$S" delegate --repo "$repo" --role hashed --key keys/hashed.key \
+	--path-hash-prefixes a4 --terminating --signing-key keys/targets.key \
+	--role-key keys/hashed.key "${ON[@]}"
+expect 0 "$S" publish --repo "$repo" --role releases --key keys/rel.key "${ON[@]}" \
+	--name rel/r.bin data/rel
+expect 0 "$S" publish --repo "$repo" --role beta --key keys/beta.key "${ON[@]}" \
+	--name rel/beta-1 data/beta
+expect 0 "$S" publish --repo "$repo" --role hashed --key keys/hashed.key "${ON[@]}" \
+	--name h/one data/hashed
+
+# Rotations: root gets a second key and threshold 2, then targets and timestamp keys.
+mkkey keys/root2.key
+mkkey keys/targets2.key
+mkkey online/timestamp2.key
+expect 0 "$S" rotate --repo "$repo" --role root --add keys/root2.key --threshold 2 \
+	--signing-key keys/root.key keys/root2.key "${ON[@]}"
+expect 0 "$S" rotate --repo "$repo" --role targets --remove keys/targets.key \
+	--add keys/targets2.key --signing-key keys/root.key keys/root2.key keys/targets2.key \
+	"${ON[@]}"
+expect 0 "$S" rotate --repo "$repo" --role timestamp --remove online/timestamp.key \
+	--add online/timestamp2.key --signing-key keys/root.key keys/root2.key "${ON[@]}"
+rm online/timestamp.key
+expect 0 "$S" publish --repo "$repo" --key keys/targets2.key "${ON[@]}" --name fw/a.bin data/fw2
+expect 0 "$S" yank --repo "$repo" --key keys/targets2.key "${ON[@]}" top.bin
+verify_ok
+
+# The client that trusted the old state follows every rotation; a new one starts at root 1.
+client kept fw/a.bin rel/r.bin rel/beta-1 h/one -top.bin
+out_has '^fw/a.bin firmware 2$'
+out_has '^rel/beta-1 beta$'
+out_has '^h/one hashed$'
+client fresh fw/a.bin rel/r.bin rel/beta-1 h/one -top.bin
+out_has '^rel/r.bin release$'
+
+done_ok
