@@ -118,4 +118,18 @@ out_has '^h/one hashed$'
 client fresh fw/a.bin rel/r.bin rel/beta-1 h/one -top.bin
 out_has '^rel/r.bin release$'
 
+# Every metadata file the repository holds, after delegations and rotations, is
+# accepted by @tufjs/models' own Metadata verification with the delegating keys.
+MODELS="$UPKEEP_SOURCE_DIR/tests/interop/verify_models.js"
+expect 0 node "$MODELS" "$repo"
+out_has 'metadata files accepted by @tufjs/models$'
+grep -q '^ok 1.root.json$' "$OUT" || fail "1.root.json was not checked"
+grep -q '^ok timestamp.json$' "$OUT" || fail "timestamp.json was not checked"
+# The check can fail: one changed byte in a signed delegated file is refused.
+cp -r "$repo" io/tampered
+f=$(ls io/tampered/metadata/*.beta.json | head -n 1)
+sed -i 's/"_type"/"_type" /; s/"version": \([0-9]*\)/"version": 9\1/' "$f"
+expect 1 node "$MODELS" io/tampered
+err_has 'no beta key set accepts it'
+
 done_ok
