@@ -13,13 +13,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "repo.h"
 #include "serve.h"
 
-#define PROG "upkeep-server"
+#define PROG			     "upkeep-server"
+#define SERVE_RESIGN_CHECK_DEFAULT_S 60
+
+struct resign_ctx {
+	const char *repo;
+	const char *online_keys;
+};
+
+/*
+ * The serve tick: re-sign what has reached half its lifetime. Failures are
+ * reported on stderr and retried at the next tick (a held lock is normal
+ * while a release command runs); serving never stops because of them.
+ */
+static void resign_tick(void *p)
+{
+	const struct resign_ctx *ctx = p;
+	struct upk_diag diag = { 0 };
+	bool changed = false;
+
+	if (upks_repo_refresh_if_due(ctx->repo, ctx->online_keys, (int64_t)time(NULL), &changed,
+				     &diag) != UPK_OK) {
+		if (diag.err != UPK_E_LOCKED)
+			(void)upk_cli_report(PROG, &diag);
+		return;
+	}
+	if (changed)
+		fprintf(stderr, "%s: serve: re-signed metadata with the online keys\n", PROG);
+}
 
 static void usage(FILE *f)
 {
@@ -37,12 +67,19 @@ static void usage(FILE *f)
 		"  --max-connections N    concurrent connections, 1-100000 (default %u)\n"
 		"  --timeout SECONDS      close a connection idle this long, 1-86400 (default %u)\n"
 		"  --threads N            worker threads, 1-256 (default one per CPU)\n"
+		"  --online-keys DIR      re-sign timestamp (and snapshot) with the online keys "
+		"in\n"
+		"                         DIR by itself once half their lifetime has passed\n"
+		"                         (default $UPKEEP_ONLINE_KEYS; without it, only serve)\n"
+		"  --resign-check SECONDS how often to check whether re-signing is due, 1-3600\n"
+		"                         (default %u)\n"
 		"  --help                 this text\n"
 		"  --version              the version\n"
 		"\n"
 		"Prints \"listening on http://HOST:PORT\" on stdout once it accepts connections.\n"
 		"SIGTERM or SIGINT stops it with exit code 0.\n",
-		UPKS_SERVE_DEFAULT_MAX_CONNECTIONS, UPKS_SERVE_DEFAULT_TIMEOUT_S);
+		UPKS_SERVE_DEFAULT_MAX_CONNECTIONS, UPKS_SERVE_DEFAULT_TIMEOUT_S,
+		SERVE_RESIGN_CHECK_DEFAULT_S);
 }
 
 /* A decimal number in [min, max], digits only. */
@@ -90,6 +127,8 @@ int upks_cmd_serve(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "online-keys", required_argument, NULL, 'k' },
+		{ "resign-check", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -102,6 +141,8 @@ int upks_cmd_serve(int argc, char **argv)
 	char where[128];
 	sigset_t stop_signals;
 	int opt, sig, log_fd = -1;
+	struct resign_ctx resign = { 0 };
+	unsigned resign_check_s = SERVE_RESIGN_CHECK_DEFAULT_S;
 
 	optind = 0; /* full reset: main may have used getopt, and tests call us twice */
 	opterr = 0;
@@ -136,6 +177,17 @@ int upks_cmd_serve(int argc, char **argv)
 					PROG, "--threads: '%s' is not a number from 1 to 256",
 					optarg);
 			break;
+		case 'k':
+			resign.online_keys = optarg;
+			break;
+		case 'R':
+			if (!parse_uint(optarg, 1, 3600, &resign_check_s))
+				return upk_cli_usage_error(
+					PROG,
+					"--resign-check: '%s' is not a number of "
+					"seconds from 1 to 3600",
+					optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -158,6 +210,28 @@ int upks_cmd_serve(int argc, char **argv)
 		return upk_cli_usage_error(PROG, "serve: %s", diag.reason);
 	opts.listen_addr = (const struct sockaddr *)&addr;
 	opts.repo = repo;
+	if (!resign.online_keys)
+		resign.online_keys = getenv("UPKEEP_ONLINE_KEYS");
+	if (resign.online_keys && *resign.online_keys) {
+		bool changed = false;
+		/* Check the keys once before serving: a bad directory is a usage error now,
+		 * not a stream of log lines later. */
+		struct stat st;
+
+		if (stat(resign.online_keys, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			upk_diag_set(&diag, UPK_E_USAGE, resign.online_keys, -1,
+				     "the online keys directory does not exist");
+			return upk_cli_report(PROG, &diag);
+		}
+		resign.repo = repo;
+		if (upks_repo_refresh_if_due(repo, resign.online_keys, (int64_t)time(NULL),
+					     &changed, &diag) != UPK_OK &&
+		    diag.err != UPK_E_LOCKED)
+			return upk_cli_report(PROG, &diag);
+		opts.tick = resign_tick;
+		opts.tick_ctx = &resign;
+		opts.tick_interval_ms = resign_check_s * 1000;
+	}
 
 	if (access_log) {
 		log_fd = open(access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,

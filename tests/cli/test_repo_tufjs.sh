@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interoperability of what the repository commands write (DESIGN.md "Trust"): the
 # independent TUF client tuf-js (tests/interop, pinned by package-lock.json) updates
-# from an Upkeep repository over HTTP on 127.0.0.1 and downloads its targets: through
+# from an Upkeep repository from upkeep-server serve on 127.0.0.1 and downloads its targets: through
 # a root rotation with a raised threshold, targets and timestamp key rotations, a
 # path delegation, a nested delegation and a hash-prefix delegation, and a yank. One
 # client keeps its trusted metadata across the rotations, one starts from root 1.
@@ -38,27 +38,18 @@ const [base, root, state, out, ...paths] = process.argv.slice(2);
 })().catch((e) => { console.error('tuf-js: ' + e.message); process.exit(1); });
 EOF
 
-# A static HTTP server on a free loopback port (any static server will do: DESIGN.md).
+# upkeep-server serve on a free loopback port (any static server would do: DESIGN.md).
 new_repo
-cat >io/serve.py <<'EOF'
-import functools, http.server, sys
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                      functools.partial(Quiet, directory=sys.argv[1]))
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-EOF
-"$PY" io/serve.py "$repo" >io/port 2>/dev/null &
+"$S" serve --repo "$repo" --listen 127.0.0.1:0 --access-log io/access.log >io/serve.out \
+	2>io/serve.err &
 server=$!
 cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
 for _ in $(seq 1 100); do
-	[ -s io/port ] && break
+	grep -q '^listening on ' io/serve.out 2>/dev/null && break
 	sleep 0.05
 done
-[ -s io/port ] || fail "the HTTP server did not start"
-BASE="http://127.0.0.1:$(cat io/port)"
+grep -q '^listening on ' io/serve.out || fail "upkeep-server serve did not start"
+BASE=$(sed -n 's/^listening on //p' io/serve.out)
 cp "$repo/metadata/1.root.json" io/root1.json
 mkdir io/dl
 
