@@ -131,7 +131,7 @@ expect_eq "$(usage_rc --help)" 0 "--help"
 grep -q -- '--repo DIR' "$tmp/u.out" || fail "--help does not show --repo"
 expect_eq "$(usage_rc --version)" 0 "--version"
 grep -Eq '^upkeep-server [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/u.out" || fail "--version: $(cat "$tmp/u.out")"
-for args in "" "--repo" "--repo $repo --online-keys $tmp" "--repo $repo --db $tmp/db" \
+for args in "" "--repo" "--repo $repo --online-keys $tmp/no-such-dir" "--repo $repo --db $tmp/db" \
 	"--repo $repo extra" "--repo $repo --bogus" "--repo $repo --listen localhost:8080" \
 	"--repo $repo --listen 127.0.0.1" "--repo $repo --listen 127.0.0.1:65536" \
 	"--repo $repo --listen ::1:80" "--repo $repo --max-connections 0" \
