@@ -6,159 +6,20 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "fileio.h"
 #include "json.h"
 #include "keyfile.h"
+#include "passphrase.h"
 
 #define PROG "upkeep-keys"
-/* Longest passphrase read from a file, the environment or the terminal. */
-#define PASSPHRASE_MAX 4096
-
-/* ---- passphrases ---- */
-
-/* A passphrase in sodium_malloc'd memory (wiped when freed). */
-struct passphrase {
-	char *data; /* PASSPHRASE_MAX + 1 bytes */
-	size_t len;
-};
-
-static void passphrase_done(struct passphrase *p)
-{
-	sodium_free(p->data);
-	p->data = NULL;
-	p->len = 0;
-}
-#define _cleanup_passphrase_ _cleanup_(passphrase_done)
-
-static enum upk_err passphrase_alloc(struct passphrase *p, struct upk_diag *d)
-{
-	if (sodium_init() < 0)
-		return upk_diag_set(d, UPK_E_INTERNAL, NULL, -1, "libsodium cannot initialise");
-	p->data = sodium_malloc(PASSPHRASE_MAX + 1);
-	if (!p->data)
-		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "cannot allocate secure memory");
-	p->len = 0;
-	return UPK_OK;
-}
-
-/*
- * The first line of fd without its line end ("\n" or "\r\n"). Reads only up
- * to the first newline, so it works on pipes (--passphrase-file <(...)) and
- * on a terminal in canonical mode alike.
- */
-static enum upk_err read_first_line(int fd, const char *where, struct passphrase *p,
-				    struct upk_diag *d)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n;
-		char *nl;
-
-		if (len > PASSPHRASE_MAX)
-			return upk_diag_set(d, UPK_E_USAGE, where, -1,
-					    "the passphrase is longer than %d bytes",
-					    PASSPHRASE_MAX);
-		n = read(fd, p->data + len, PASSPHRASE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return upk_diag_set(d, UPK_E_IO, where, -1, "cannot read: %s",
-					    strerror(errno));
-		if (n == 0)
-			break;
-		nl = memchr(p->data + len, '\n', (size_t)n);
-		if (nl) {
-			len = (size_t)(nl - p->data);
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (len > PASSPHRASE_MAX)
-		return upk_diag_set(d, UPK_E_USAGE, where, -1,
-				    "the passphrase is longer than %d bytes", PASSPHRASE_MAX);
-	if (len && p->data[len - 1] == '\r')
-		len--;
-	p->len = len;
-	return UPK_OK;
-}
-
-static enum upk_err passphrase_from_file(const char *path, struct passphrase *p, struct upk_diag *d)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	enum upk_err r;
-
-	if (fd < 0)
-		return upk_diag_set(d, errno == ENOENT ? UPK_E_NOT_FOUND : UPK_E_IO, path, -1,
-				    "cannot open the passphrase file: %s", strerror(errno));
-	r = read_first_line(fd, path, p, d);
-	close(fd);
-	return r;
-}
-
-/* The terminal settings to put back if a signal ends the process mid-prompt. */
-static volatile sig_atomic_t tty_fd = -1;
-static struct termios tty_saved;
-
-static void tty_restore_and_reraise(int sig)
-{
-	if (tty_fd >= 0)
-		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-/* Ask on /dev/tty with echo off; the typed line goes to p. */
-static enum upk_err prompt_tty(const char *prompt, struct passphrase *p, struct upk_diag *d)
-{
-	struct sigaction sa = { .sa_handler = tty_restore_and_reraise }, old[4];
-	struct termios noecho;
-	enum upk_err r;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return upk_diag_set(d, UPK_E_USAGE, "/dev/tty", -1, "cannot open: %s",
-				    strerror(errno));
-	if (tcgetattr(fd, &tty_saved) < 0) {
-		r = upk_diag_set(d, UPK_E_USAGE, "/dev/tty", -1, "not a terminal: %s",
-				 strerror(errno));
-		close(fd);
-		return r;
-	}
-	noecho = tty_saved;
-	noecho.c_lflag &= ~(tcflag_t)ECHO;
-	noecho.c_lflag |= ECHONL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < UPK_ARRAY_SIZE(tty_signals); i++)
-		sigaction(tty_signals[i], &sa, &old[i]);
-	tty_fd = fd;
-	tcsetattr(fd, TCSAFLUSH, &noecho);
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		r = upk_diag_set(d, UPK_E_IO, "/dev/tty", -1, "cannot write: %s", strerror(errno));
-	else
-		r = read_first_line(fd, "/dev/tty", p, d);
-	tcsetattr(fd, TCSAFLUSH, &tty_saved);
-	tty_fd = -1;
-	for (size_t i = 0; i < UPK_ARRAY_SIZE(tty_signals); i++)
-		sigaction(tty_signals[i], &old[i], NULL);
-	close(fd);
-	return r;
-}
-
 /* Where a passphrase comes from, in CLI.md's order: file option, environment, terminal. */
 struct pass_source {
 	const char *file;     /* value of the file option, or NULL */
@@ -170,47 +31,33 @@ struct pass_source {
 };
 
 static enum upk_err get_passphrase(const struct pass_source *src, const char *keyfile,
-				   struct passphrase *ret, struct upk_diag *d)
+				   struct upkk_passphrase *ret, struct upk_diag *d)
 {
-	_cleanup_passphrase_ struct passphrase again = { NULL, 0 };
-	const char *env = getenv(src->env);
+	_cleanup_passphrase_ struct upkk_passphrase again = { 0 };
 	char prompt[512];
 	enum upk_err r;
 
-	r = passphrase_alloc(ret, d);
-	if (r)
-		return r;
-	if (src->file) {
-		r = passphrase_from_file(src->file, ret, d);
-	} else if (env) {
-		size_t n = strlen(env);
-
-		if (n > PASSPHRASE_MAX)
-			return upk_diag_set(d, UPK_E_USAGE, src->env, -1,
-					    "the passphrase is longer than %d bytes",
-					    PASSPHRASE_MAX);
-		memcpy(ret->data, env, n);
-		ret->len = n;
-	} else if (isatty(STDIN_FILENO)) {
+	if (src->file)
+		r = upkk_passphrase_from_file(src->file, ret, d);
+	else
+		r = upkk_passphrase_from_env(src->env, ret, d);
+	if (!r && !ret->have) {
+		if (!isatty(STDIN_FILENO))
+			return upk_diag_set(d, UPK_E_USAGE, keyfile, -1,
+					    "a %s is needed: give %s F or set %s (stdin is not a "
+					    "terminal, so there is no prompt)",
+					    src->what, src->file_opt, src->env);
 		snprintf(prompt, sizeof(prompt),
 			 "%c%s for %s: ", toupper((unsigned char)src->what[0]), src->what + 1,
 			 keyfile);
-		r = prompt_tty(prompt, ret, d);
+		r = upkk_passphrase_prompt(prompt, ret, d);
 		if (!r && src->is_new) {
-			r = passphrase_alloc(&again, d);
 			snprintf(prompt, sizeof(prompt), "Repeat the %s: ", src->what);
-			if (!r)
-				r = prompt_tty(prompt, &again, d);
-			if (!r && (again.len != ret->len ||
-				   sodium_memcmp(again.data, ret->data, ret->len) != 0))
+			r = upkk_passphrase_prompt(prompt, &again, d);
+			if (!r && !upkk_passphrase_equal(ret, &again))
 				r = upk_diag_set(d, UPK_E_USAGE, keyfile, -1,
 						 "the passphrases do not match");
 		}
-	} else {
-		return upk_diag_set(d, UPK_E_USAGE, keyfile, -1,
-				    "a %s is needed: give %s F or set %s (stdin is not a "
-				    "terminal, so there is no prompt)",
-				    src->what, src->file_opt, src->env);
 	}
 	if (r)
 		return r;
@@ -448,7 +295,7 @@ static enum upk_err read_keyfile(const struct opts *o, struct upkk_file **ret, s
 {
 	_cleanup_(upkk_file_freep) struct upkk_file *f = NULL;
 	_cleanup_(upkk_key_freep) struct upkk_key *key = NULL;
-	_cleanup_passphrase_ struct passphrase pass = { NULL, 0 };
+	_cleanup_passphrase_ struct upkk_passphrase pass = { 0 };
 	const struct pass_source src = old_source(o);
 	enum upk_err r = upkk_file_read(o->file, &f, d);
 
@@ -475,7 +322,7 @@ static int cmd_generate(const struct opts *o)
 {
 	_cleanup_(upkk_key_freep) struct upkk_key *key = NULL;
 	_cleanup_(upkk_file_freep) struct upkk_file *f = NULL;
-	_cleanup_passphrase_ struct passphrase pass = { NULL, 0 };
+	_cleanup_passphrase_ struct upkk_passphrase pass = { 0 };
 	const struct pass_source src = {
 		o->pass_file, "--passphrase-file", "UPKEEP_PASSPHRASE", "new passphrase",
 		true,	      "--no-passphrase"
@@ -561,8 +408,8 @@ static int cmd_change_passphrase(const struct opts *o)
 	_cleanup_(upkk_file_freep) struct upkk_file *f = NULL;
 	_cleanup_(upkk_file_freep) struct upkk_file *sealed = NULL;
 	_cleanup_(upkk_key_freep) struct upkk_key *key = NULL;
-	_cleanup_passphrase_ struct passphrase old = { NULL, 0 };
-	_cleanup_passphrase_ struct passphrase new = { NULL, 0 };
+	_cleanup_passphrase_ struct upkk_passphrase old = { 0 };
+	_cleanup_passphrase_ struct upkk_passphrase new = { 0 };
 	const struct pass_source old_src = old_source(o);
 	const struct pass_source new_src = { o->new_pass_file,
 					     "--new-passphrase-file",

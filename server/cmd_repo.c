@@ -7,13 +7,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,12 +20,11 @@
 #include "fileio.h"
 #include "json.h"
 #include "keyfile.h"
+#include "passphrase.h"
 #include "repo.h"
 #include "tuftime.h"
 
 #define PROG "upkeep-server"
-/* Longest passphrase read from a file, the environment or the terminal. */
-#define PASSPHRASE_MAX 4096
 /* Largest --custom-file and public key file read. */
 #define SMALL_FILE_MAX (1024 * 1024)
 /* Largest --targets-from list. */
@@ -303,150 +300,20 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 
 /* ---- passphrases ---- */
 
-struct passphrase {
-	char *data; /* sodium_malloc'd, PASSPHRASE_MAX + 1 bytes */
-	size_t len;
-	bool have;
-};
-
-static void passphrase_done(struct passphrase *p)
-{
-	if (p->data)
-		sodium_free(p->data);
-	memset(p, 0, sizeof(*p));
-}
-
-/* First line of fd, without "\n" or "\r\n"; reads no further than the newline. */
-static enum upk_err read_line(int fd, const char *where, struct passphrase *p, struct upk_diag *d)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n;
-		char *nl;
-
-		if (len > PASSPHRASE_MAX)
-			break;
-		n = read(fd, p->data + len, PASSPHRASE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return upk_diag_set(d, UPK_E_IO, where, -1, "cannot read: %s",
-					    strerror(errno));
-		if (n == 0)
-			break;
-		nl = memchr(p->data + len, '\n', (size_t)n);
-		if (nl) {
-			len = (size_t)(nl - p->data);
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (len > PASSPHRASE_MAX)
-		return upk_diag_set(d, UPK_E_USAGE, where, -1,
-				    "the passphrase is longer than %d bytes", PASSPHRASE_MAX);
-	if (len && p->data[len - 1] == '\r')
-		len--;
-	p->len = len;
-	p->have = true;
-	return UPK_OK;
-}
-
-static volatile sig_atomic_t tty_fd = -1;
-static struct termios tty_saved;
-
-static void tty_restore_and_reraise(int sig)
-{
-	if (tty_fd >= 0)
-		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Ask on /dev/tty with echo off (only when stdin is a terminal). */
-static enum upk_err prompt_tty(const char *file, struct passphrase *p, struct upk_diag *d)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction sa = { .sa_handler = tty_restore_and_reraise }, old[4];
-	struct termios noecho;
-	char prompt[600];
-	enum upk_err r;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return upk_diag_set(d, UPK_E_USAGE, "/dev/tty", -1, "cannot open: %s",
-				    strerror(errno));
-	if (tcgetattr(fd, &tty_saved) < 0) {
-		close(fd);
-		return upk_diag_set(d, UPK_E_USAGE, "/dev/tty", -1, "not a terminal");
-	}
-	noecho = tty_saved;
-	noecho.c_lflag &= ~(tcflag_t)ECHO;
-	noecho.c_lflag |= ECHONL;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < UPK_ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	tty_fd = fd;
-	tcsetattr(fd, TCSAFLUSH, &noecho);
-	snprintf(prompt, sizeof(prompt), "Passphrase for %.500s: ", file);
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		r = upk_diag_set(d, UPK_E_IO, "/dev/tty", -1, "cannot write: %s", strerror(errno));
-	else
-		r = read_line(fd, "/dev/tty", p, d);
-	tcsetattr(fd, TCSAFLUSH, &tty_saved);
-	tty_fd = -1;
-	for (size_t i = 0; i < UPK_ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
-	close(fd);
-	return r;
-}
-
-static enum upk_err passphrase_alloc(struct passphrase *p, struct upk_diag *d)
-{
-	if (p->data)
-		return UPK_OK;
-	if (sodium_init() < 0)
-		return upk_diag_set(d, UPK_E_INTERNAL, NULL, -1, "libsodium cannot initialise");
-	p->data = sodium_malloc(PASSPHRASE_MAX + 1);
-	if (!p->data)
-		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "cannot allocate secure memory");
-	return UPK_OK;
-}
-
 /* --passphrase-file or UPKEEP_PASSPHRASE, read up front (for online keys too). */
-static enum upk_err passphrase_given(const char *file, struct passphrase *p, struct upk_diag *d)
+static enum upk_err passphrase_given(const char *file, struct upkk_passphrase *p,
+				     struct upk_diag *d)
 {
-	const char *env = getenv("UPKEEP_PASSPHRASE");
-	enum upk_err r;
-
-	if (!file && !env)
-		return UPK_OK;
-	r = passphrase_alloc(p, d);
-	if (r)
-		return r;
-	if (file) {
-		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-		if (fd < 0)
-			return upk_diag_set(d, errno == ENOENT ? UPK_E_USAGE : UPK_E_IO, file, -1,
-					    "cannot open the passphrase file: %s", strerror(errno));
-		r = read_line(fd, file, p, d);
-		close(fd);
-		return r;
-	}
-	if (strlen(env) > PASSPHRASE_MAX)
-		return upk_diag_set(d, UPK_E_USAGE, "UPKEEP_PASSPHRASE", -1,
-				    "the passphrase is longer than %d bytes", PASSPHRASE_MAX);
-	p->len = strlen(env);
-	memcpy(p->data, env, p->len);
-	p->have = true;
-	return UPK_OK;
+	if (file)
+		return upkk_passphrase_from_file(file, p, d);
+	return upkk_passphrase_from_env("UPKEEP_PASSPHRASE", p, d);
 }
 
 /* The passphrase for an encrypted key file: given, else asked once on a terminal. */
-static enum upk_err passphrase_for(const char *keyfile, struct passphrase *p, struct upk_diag *d)
+static enum upk_err passphrase_for(const char *keyfile, struct upkk_passphrase *p,
+				   struct upk_diag *d)
 {
-	enum upk_err r;
+	char prompt[600];
 
 	if (p->have)
 		return UPK_OK;
@@ -455,8 +322,8 @@ static enum upk_err passphrase_for(const char *keyfile, struct passphrase *p, st
 				    "the key is encrypted: give --passphrase-file F or set "
 				    "UPKEEP_PASSPHRASE (stdin is not a terminal, so there is no "
 				    "prompt)");
-	r = passphrase_alloc(p, d);
-	return r ? r : prompt_tty(keyfile, p, d);
+	snprintf(prompt, sizeof(prompt), "Passphrase for %.500s: ", keyfile);
+	return upkk_passphrase_prompt(prompt, p, d);
 }
 
 /* ---- keys ---- */
@@ -468,7 +335,7 @@ struct keys {
 	size_t n_owned;
 	json_t **pubs; /* owned references */
 	size_t n_pubs;
-	struct passphrase pass;
+	struct upkk_passphrase pass;
 };
 
 static void keys_done(struct keys *k)
@@ -480,7 +347,7 @@ static void keys_done(struct keys *k)
 	for (size_t i = 0; i < k->n_pubs; i++)
 		json_decref(k->pubs[i]);
 	free(k->pubs);
-	passphrase_done(&k->pass);
+	upkk_passphrase_done(&k->pass);
 }
 
 /* Whether a key file holds a private key (our format), from its JSON. */

@@ -113,8 +113,8 @@ unchanged_after 2 "$K" generate --out a.key
 err_is '^upkeep-keys: a\.key: a new passphrase is needed: give --passphrase-file F or set UPKEEP_PASSPHRASE .*\(USAGE\)$'
 unchanged_after 2 "$K" generate --out a.key --passphrase-file "$work/io/empty"
 err_is 'new passphrase is empty \(--no-passphrase writes the key unencrypted\)'
-unchanged_after 1 "$K" generate --out a.key --passphrase-file "$work/io/missing"
-err_is 'cannot open the passphrase file.*\(NOT_FOUND\)'
+unchanged_after 2 "$K" generate --out a.key --passphrase-file "$work/io/missing"
+err_is 'cannot open the passphrase file.*\(USAGE\)'
 [ -z "$(ls -A)" ] || fail "usage errors left files: $(ls -A)"
 
 # ---- generate, show, export-public ----
