@@ -13,3 +13,10 @@
  * that protocol requires.
  */
 int upkc_cmd_tuf(int argc, char **argv);
+
+/*
+ * `upkeep-client refresh`: update the trusted TUF metadata with the
+ * device's configuration (upkeep-client.conf(5)) and time floor; CLI.md
+ * exit codes (2 configuration, 3 network, 10-13 verification).
+ */
+int upkc_cmd_refresh(int argc, char **argv);

@@ -13,6 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "refresh", upkc_cmd_refresh, "update the trusted TUF metadata" },
 	{ "tuf", upkc_cmd_tuf, "bare TUF 1.0 client workflow (conformance protocol)" },
 };
 

@@ -304,6 +304,11 @@ void upkc_updater_free(struct upkc_updater *u)
 	free(u);
 }
 
+const struct upk_trust *upkc_updater_trust(const struct upkc_updater *u)
+{
+	return u->trust;
+}
+
 unsigned long upkc_updater_requests(const struct upkc_updater *u)
 {
 	return upkc_fetch_requests(u->fetch);

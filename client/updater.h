@@ -40,6 +40,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "meta.h"
+#include "trust.h"
 
 struct upkc_updater_config {
 	const char *metadata_dir;    /* required */
@@ -113,6 +114,12 @@ bool upkc_updater_is_cached(const struct upkc_updater *u, const struct upk_targe
 UPK_WUR enum upk_err upkc_updater_download_target(struct upkc_updater *u,
 						  const struct upk_target *target,
 						  struct upk_diag *reterr_diag);
+
+/*
+ * The trusted metadata set (common/trust.h), for reporting what is trusted
+ * (versions, expiry) after a refresh. Owned by the updater.
+ */
+const struct upk_trust *upkc_updater_trust(const struct upkc_updater *u);
 
 /* Requests made so far. */
 unsigned long upkc_updater_requests(const struct upkc_updater *u);
