@@ -30,14 +30,15 @@ _Static_assert(UPKK_NONCE_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "
 _Static_assert(UPKK_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag size");
 _Static_assert(UPKK_KEK_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "AEAD key size");
 _Static_assert(UPKK_SECRET_MAX_LEN >= crypto_sign_SEEDBYTES, "ed25519 seed fits");
+_Static_assert(UPKK_SECRET_MAX_LEN >= UPK_ECDSA_P256_SCALAR_LEN, "P-256 scalar fits");
 
 /* Domain separation prefix of the AEAD additional data (FORMAT.md). */
 #define AD_DOMAIN "upkeep-private-key"
 
 /*
- * One row per key type: how its secret is stored, expanded, and used. Only
- * ed25519 is here today; a new type (ECDSA P-256) adds a row and nothing
- * else in this file changes.
+ * One row per key type: how its secret is stored, expanded, and used
+ * (ed25519, ecdsa P-256). A new type adds a row and nothing else in this
+ * file changes.
  */
 struct keytype_ops {
 	enum upk_keytype type;
@@ -49,8 +50,11 @@ struct keytype_ops {
 	/* The TUF public key object for keyval.public `value`; UPK_E_KEYFILE if malformed. */
 	enum upk_err (*public_object)(const char *value, json_t **ret, struct upk_diag *diag);
 	/* A new random file secret. */
-	void (*generate)(uint8_t *file_secret);
-	/* file secret -> key secret and the keyval.public value it implies (malloc'd). */
+	enum upk_err (*generate)(uint8_t *file_secret);
+	/*
+	 * file secret -> key secret and the keyval.public value it implies
+	 * (malloc'd); UPK_E_KEYFILE if the bytes are not a private key of the type.
+	 */
 	enum upk_err (*expand)(const uint8_t *file_secret, uint8_t *key_secret, char **ret_public);
 	/* key secret -> file secret. */
 	void (*to_file_secret)(const uint8_t *key_secret, uint8_t *file_secret);
@@ -86,9 +90,10 @@ static enum upk_err ed25519_public_object(const char *value, json_t **ret, struc
 	return upk_key_ed25519_object(pub, ret);
 }
 
-static void ed25519_generate(uint8_t *file_secret)
+static enum upk_err ed25519_generate(uint8_t *file_secret)
 {
 	randombytes_buf(file_secret, crypto_sign_SEEDBYTES);
+	return UPK_OK;
 }
 
 static enum upk_err ed25519_expand(const uint8_t *file_secret, uint8_t *key_secret,
@@ -123,6 +128,85 @@ static enum upk_err ed25519_sign(const uint8_t *key_secret, const uint8_t *msg, 
 	return upk_buf_append(sig, s, sizeof(s));
 }
 
+/* ---- ecdsa (P-256, ecdsa-sha2-nistp256) ---- */
+
+static enum upk_err ecdsa_object(const char *pem, json_t **ret)
+{
+	json_t *obj = json_pack("{s:s, s:s, s:{s:s}}", "keytype", "ecdsa", "scheme",
+				"ecdsa-sha2-nistp256", "keyval", "public", pem);
+
+	if (!obj)
+		return UPK_E_NOMEM;
+	*ret = obj;
+	return UPK_OK;
+}
+
+/*
+ * keyval.public must be a P-256 key (common/key.c's checks: named curve,
+ * valid point) in exactly the PEM layout upkeep-keys writes: the public key
+ * derived after decryption is compared with it byte for byte, and the key
+ * id covers the string as written, so any other spelling of the same key
+ * is refused here with a clear reason rather than later as a mismatch.
+ */
+static enum upk_err ecdsa_public_object(const char *value, json_t **ret, struct upk_diag *diag)
+{
+	_cleanup_json_ json_t *obj = NULL;
+	_cleanup_buf_ struct upk_buf pem = UPK_BUF_INIT;
+	struct upk_key key;
+	struct upk_diag kd;
+	enum upk_err r;
+
+	r = ecdsa_object(value, &obj);
+	if (r)
+		return r;
+	upk_diag_clear(&kd);
+	r = upk_key_parse(obj, &key, &kd);
+	if (r == UPK_E_NOMEM)
+		return r;
+	if (r)
+		return keyfile_err(diag, "public", "not an ECDSA P-256 public key: %s", kd.reason);
+	r = upk_sig_public_pem(&key, &pem);
+	upk_key_done(&key);
+	if (r)
+		return upk_diag_set(diag, r, "public", -1, "cannot encode the public key");
+	if (strcmp((const char *)pem.data, value) != 0)
+		return keyfile_err(
+			diag, "public",
+			"not in the PEM layout upkeep-keys writes (SubjectPublicKeyInfo, "
+			"64-column base64, LF line ends, final LF)");
+	*ret = obj;
+	obj = NULL;
+	return UPK_OK;
+}
+
+static enum upk_err ecdsa_generate(uint8_t *file_secret)
+{
+	return upk_sig_ecdsa_p256_generate(file_secret);
+}
+
+static enum upk_err ecdsa_expand(const uint8_t *file_secret, uint8_t *key_secret, char **ret_public)
+{
+	_cleanup_buf_ struct upk_buf pem = UPK_BUF_INIT;
+	enum upk_err r = upk_sig_ecdsa_p256_public_pem(file_secret, &pem);
+
+	if (r)
+		return r;
+	memcpy(key_secret, file_secret, UPK_ECDSA_P256_SCALAR_LEN);
+	*ret_public = (char *)upk_buf_steal(&pem, NULL);
+	return UPK_OK;
+}
+
+static void ecdsa_to_file_secret(const uint8_t *key_secret, uint8_t *file_secret)
+{
+	memcpy(file_secret, key_secret, UPK_ECDSA_P256_SCALAR_LEN);
+}
+
+static enum upk_err ecdsa_sign(const uint8_t *key_secret, const uint8_t *msg, size_t len,
+			       struct upk_buf *sig)
+{
+	return upk_sig_sign_ecdsa_p256(key_secret, msg, len, sig);
+}
+
 static const struct keytype_ops keytypes[] = {
 	{
 		.type = UPK_KEYTYPE_ED25519,
@@ -137,7 +221,23 @@ static const struct keytype_ops keytypes[] = {
 		.to_file_secret = ed25519_to_file_secret,
 		.sign = ed25519_sign,
 	},
+	{
+		.type = UPK_KEYTYPE_ECDSA_P256,
+		.scheme = UPK_SCHEME_ECDSA_SHA2_NISTP256,
+		.name = "ecdsa",
+		.scheme_name = "ecdsa-sha2-nistp256",
+		.file_secret_len = UPK_ECDSA_P256_SCALAR_LEN,
+		.key_secret_len = UPK_ECDSA_P256_SCALAR_LEN,
+		.public_object = ecdsa_public_object,
+		.generate = ecdsa_generate,
+		.expand = ecdsa_expand,
+		.to_file_secret = ecdsa_to_file_secret,
+		.sign = ecdsa_sign,
+	},
 };
+
+/* For messages: the names of the supported key types. */
+#define SUPPORTED_TYPES "ed25519, ecdsa"
 
 static const struct keytype_ops *ops_by_type(enum upk_keytype type)
 {
@@ -291,6 +391,8 @@ static enum upk_err key_from_secret(const struct keytype_ops *ops, const uint8_t
 		return upk_diag_set(diag, UPK_E_NOMEM, NULL, -1, "cannot allocate secure memory");
 	key->secret_len = ops->key_secret_len;
 	r = ops->expand(file_secret, key->secret, &pub);
+	if (r == UPK_E_KEYFILE)
+		return keyfile_err(diag, "secret", "not a valid %s private key", ops->name);
 	if (r)
 		return upk_diag_set(diag, r, NULL, -1, "cannot expand the secret key");
 	r = ops->public_object(pub, &key->public_obj, diag);
@@ -312,16 +414,21 @@ enum upk_err upkk_key_generate(enum upk_keytype type, struct upkk_key **ret,
 	const struct keytype_ops *ops = ops_by_type(type);
 	_cleanup_secret_ uint8_t *seed = NULL;
 	_cleanup_free_ char *pub = NULL;
+	enum upk_err r;
 
 	if (!ops)
 		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
-				    "key type \"%s\" is not supported yet (supported: ed25519)",
+				    "key type \"%s\" is not supported (supported: " SUPPORTED_TYPES
+				    ")",
 				    upk_keytype_name(type));
 	seed = secure_alloc(ops->file_secret_len);
 	if (!seed)
 		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1,
 				    "cannot allocate secure memory");
-	ops->generate(seed);
+	r = ops->generate(seed);
+	if (r)
+		return upk_diag_set(reterr_diag, r, NULL, -1, "cannot generate a %s key",
+				    ops->name);
 	return key_from_secret(ops, seed, ret, &pub, reterr_diag);
 }
 
@@ -803,8 +910,9 @@ enum upk_err upkk_file_parse(const uint8_t *data, size_t len, struct upkk_file *
 		return r;
 	ops = ops_by_name(s);
 	if (!ops)
-		return keyfile_err(reterr_diag, "keytype",
-				   "key type \"%s\" is not supported yet (supported: ed25519)", s);
+		return keyfile_err(
+			reterr_diag, "keytype",
+			"key type \"%s\" is not supported (supported: " SUPPORTED_TYPES ")", s);
 	f->type = ops->type;
 	f->scheme = ops->scheme;
 	r = get_str(doc, "scheme", "scheme", &s, reterr_diag);

@@ -22,8 +22,11 @@
  * field but the ciphertext, and the public key derived from the decrypted
  * secret must equal the recorded one.
  *
- * Key types are dispatched through a table: ed25519 is implemented; any other
- * keytype (ECDSA P-256 is planned) is refused with "not supported yet".
+ * Key types are dispatched through a table: ed25519 (secret: the 32-byte
+ * RFC 8032 seed; public: 64 hex digits) and ecdsa with scheme
+ * ecdsa-sha2-nistp256 (secret: the 32-byte P-256 private scalar; public: PEM
+ * SubjectPublicKeyInfo in the exact layout OpenSSL and securesystemslib
+ * write). Any other keytype is refused as "not supported".
  *
  * Errors: UPK_E_KEYFILE for anything wrong with a file's content (not JSON,
  * another format, unknown version, bad field, KDF parameters outside the
@@ -65,7 +68,7 @@
 #define UPKK_NONCE_LEN 24 /* XChaCha20-Poly1305 nonce */
 #define UPKK_TAG_LEN   16 /* Poly1305 tag */
 #define UPKK_KEK_LEN   32 /* key-encryption key derived from the passphrase */
-/* Largest secret a key type stores in the file (ed25519: its 32-byte seed). */
+/* Largest secret a key type stores in the file (ed25519 seed, P-256 scalar: 32 bytes). */
 #define UPKK_SECRET_MAX_LEN 32
 
 /*
@@ -95,8 +98,9 @@ void upkk_kdf_params_default(struct upkk_kdf_params *ret);
 
 /*
  * Key types this build can generate and load: true and *ret set for
- * "ed25519"; false for anything else (including types TUF knows, such as
- * "ecdsa", that upkeep-keys does not support yet).
+ * "ed25519" and "ecdsa" (P-256); false for anything else (including names
+ * TUF knows that upkeep-keys does not make, such as "rsa" or the old keytype
+ * spelling "ecdsa-sha2-nistp256").
  */
 bool upkk_keytype_from_name(const char *name, enum upk_keytype *ret);
 
@@ -124,7 +128,8 @@ struct upkk_file {
 
 /*
  * A private key ready to sign. secret is sodium_malloc'd (for ed25519 the
- * libsodium 64-byte secret key, seed || public); public_obj is the TUF public
+ * libsodium 64-byte secret key, seed || public; for ecdsa the 32-byte
+ * big-endian P-256 scalar); public_obj is the TUF public
  * key object (one reference owned, not shared with any file object) and keyid
  * its TUF key id. Fields are read-only for callers.
  */
@@ -173,7 +178,9 @@ UPK_DEFINE_CLEANUP(struct upkk_file, upkk_file_free)
  * NULL for an encrypted file is UPK_E_PASSPHRASE ("a passphrase is needed").
  * For an unencrypted file the passphrase is ignored and only the check runs.
  * UPK_E_PASSPHRASE if decryption fails, UPK_E_KEYFILE if the secret does not
- * match the public key. *ret is a new key for upkk_key_free.
+ * match the public key (or is not a private key of its type at all: a P-256
+ * scalar of 0 or not below the group order). *ret is a new key for
+ * upkk_key_free.
  */
 UPK_WUR enum upk_err upkk_file_open(const struct upkk_file *f, const char *passphrase,
 				    size_t passphrase_len, struct upkk_key **ret,
@@ -203,7 +210,11 @@ UPK_WUR enum upk_err upkk_file_seal(const struct upkk_key *key, const char *pass
 				    size_t passphrase_len, const struct upkk_kdf_params *kdf,
 				    struct upkk_file **ret, struct upk_diag *reterr_diag);
 
-/* A new random key of a supported type; UPK_E_USAGE ("not supported yet") otherwise. */
+/*
+ * A new random key of a supported type (ed25519: libsodium's randomness;
+ * ecdsa: OpenSSL's P-256 key generator); UPK_E_USAGE ("not supported")
+ * otherwise.
+ */
 UPK_WUR enum upk_err upkk_key_generate(enum upk_keytype type, struct upkk_key **ret,
 				       struct upk_diag *reterr_diag);
 
@@ -214,8 +225,9 @@ UPK_DEFINE_CLEANUP(struct upkk_key, upkk_key_free)
 /*
  * Sign msg with the key `ctx` (a struct upkk_key *): an upk_sign_fn
  * (common/meta.h), so metadata can be signed without the secret leaving this
- * module. The raw signature (ed25519: 64 bytes) replaces sig's content; sig
- * is empty on failure.
+ * module. Dispatches on the key type: the signature (ed25519: the raw 64
+ * bytes; ecdsa: DER ECDSA over SHA-256 of msg, at most 72 bytes, randomized)
+ * replaces sig's content; sig is empty on failure.
  */
 UPK_WUR enum upk_err upkk_key_sign(void *ctx, const uint8_t *msg, size_t msg_len,
 				   struct upk_buf *sig);

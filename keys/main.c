@@ -245,12 +245,17 @@ static enum upk_err print_json(const json_t *v, struct upk_diag *d)
 	return UPK_OK;
 }
 
-/* show's report: key id, public key object, and how the secret is protected. */
+/*
+ * show's report: key id, public key object, and how the secret is protected.
+ * The key object is one line of compact JSON with sorted keys: the canonical
+ * JSON the key id is computed over, except that control characters (the
+ * newlines of an ECDSA key's PEM) are escaped, so the report stays one line
+ * per item.
+ */
 static enum upk_err print_key_info(const struct upkk_file *f, bool as_json, struct upk_diag *d)
 {
 	_cleanup_json_ json_t *info = NULL;
-	_cleanup_buf_ struct upk_buf canon = UPK_BUF_INIT;
-	enum upk_err r;
+	_cleanup_free_ char *line = NULL;
 
 	if (as_json) {
 		json_t *enc = f->encrypted ? json_pack("{s:s, s:I, s:I, s:s}", "kdf", UPKK_KDF_NAME,
@@ -268,10 +273,10 @@ static enum upk_err print_key_info(const struct upkk_file *f, bool as_json, stru
 			return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "out of memory");
 		return print_json(info, d);
 	}
-	r = upk_json_canonical(f->public_obj, &canon, d);
-	if (r)
-		return r;
-	printf("keyid: %s\nkey: %s\n", f->keyid, (const char *)canon.data);
+	line = json_dumps(f->public_obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!line)
+		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "out of memory");
+	printf("keyid: %s\nkey: %s\n", f->keyid, line);
 	if (f->encrypted)
 		printf("encryption: %s (opslimit %llu, memlimit %llu bytes), %s\n", UPKK_KDF_NAME,
 		       (unsigned long long)f->kdf.opslimit, (unsigned long long)f->kdf.memlimit,
@@ -341,8 +346,8 @@ static int cmd_generate(const struct opts *o)
 						 "exclude each other");
 	if (o->type && !upkk_keytype_from_name(o->type, &type))
 		return upk_cli_usage_error(PROG,
-					   "generate: key type '%s' is not supported yet "
-					   "(supported: ed25519)",
+					   "generate: key type '%s' is not supported (supported: "
+					   "ed25519, ecdsa)",
 					   o->type);
 	if (o->kdf && o->no_pass)
 		return upk_cli_usage_error(PROG, "generate: --kdf needs a passphrase");
@@ -467,9 +472,11 @@ static const int change_opts[] = { OPT_PASSFILE, OPT_NEW_PASSFILE, OPT_NO_NEW_PA
 
 static const struct command commands[] = {
 	{ "generate", cmd_generate, "Make a new private key file and print its TUF key id",
-	  "--out FILE [--type ed25519] [--passphrase-file F | --no-passphrase] [OPTIONS]",
+	  "--out FILE [--type ed25519|ecdsa] [--passphrase-file F | --no-passphrase] "
+	  "[OPTIONS]",
 	  "  --out FILE                the key file to write (mode 0600, atomically)\n"
-	  "  --type TYPE               key type; only ed25519 is supported yet\n"
+	  "  --type TYPE               ed25519 (the default) or ecdsa (P-256, scheme\n"
+	  "                            ecdsa-sha2-nistp256)\n"
 	  "  --passphrase-file F       read the passphrase from F's first line\n"
 	  "                            (else $UPKEEP_PASSPHRASE, else asked twice)\n"
 	  "  --no-passphrase           store the key unencrypted (for unattended use)\n"

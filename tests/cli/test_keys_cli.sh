@@ -105,9 +105,13 @@ err_is 'does not apply here'
 unchanged_after 2 "$K" generate --out a.key --passphrase-file "$P1" --no-passphrase
 unchanged_after 2 "$K" generate --out a.key --passphrase-file "$P1" --kdf weak
 unchanged_after 2 "$K" generate --out a.key --no-passphrase --kdf moderate
-unchanged_after 2 "$K" generate --out a.key --type ecdsa --passphrase-file "$P1"
-err_is "key type 'ecdsa' is not supported yet \(supported: ed25519\) \(USAGE\)"
-unchanged_after 2 "$K" generate --out a.key --type rsa --no-passphrase
+unchanged_after 2 "$K" generate --out a.key --type rsa --passphrase-file "$P1"
+err_is "key type 'rsa' is not supported \(supported: ed25519, ecdsa\) \(USAGE\)"
+unchanged_after 2 "$K" generate --out a.key --type ecdsa-sha2-nistp256 --no-passphrase
+err_is "key type 'ecdsa-sha2-nistp256' is not supported"
+unchanged_after 2 "$K" generate --out a.key --type ECDSA --no-passphrase
+unchanged_after 2 "$K" generate --out a.key --type '' --no-passphrase
+unchanged_after 2 "$K" generate --out a.key --type
 # No passphrase source and stdin is not a terminal.
 unchanged_after 2 "$K" generate --out a.key
 err_is '^upkeep-keys: a\.key: a new passphrase is needed: give --passphrase-file F or set UPKEEP_PASSPHRASE .*\(USAGE\)$'
@@ -197,6 +201,131 @@ out_has '^encryption: none$'
 expect 0 "$K" generate --out m.key --passphrase-file "$P1" --kdf moderate --json
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["encryption"]["memlimit"]==268435456 and d["encryption"]["opslimit"]==3, d' "$OUT" ||
 	fail "generate --json / --kdf moderate"
+
+# ---- ecdsa (P-256) keys ----
+expect 0 "$K" generate --out ec.key --type ecdsa --passphrase-file "$P1"
+eckeyid=$(cat "$OUT")
+[[ "$eckeyid" =~ ^[0-9a-f]{64}$ ]] || fail "generate --type ecdsa printed '$eckeyid'"
+[ "$(stat -c %a ec.key)" = 600 ] || fail "ec.key mode"
+grep -q '"keytype": "ecdsa",' ec.key && grep -q '"scheme": "ecdsa-sha2-nistp256",' ec.key ||
+	fail "ec.key keytype/scheme"
+grep -q '"public": "-----BEGIN PUBLIC KEY-----\\n' ec.key || fail "ec.key public is not a PEM"
+expect 0 "$K" show ec.key
+out_has "^keyid: $eckeyid\$"
+# One line: the PEM's line ends are escaped.
+out_has '^key: \{"keytype":"ecdsa","keyval":\{"public":"-----BEGIN PUBLIC KEY-----\\n[A-Za-z0-9+/]{64}\\n[A-Za-z0-9+/=]{60}\\n-----END PUBLIC KEY-----\\n"\},"scheme":"ecdsa-sha2-nistp256"\}$'
+[ "$(wc -l <"$OUT")" = 3 ] || fail "show printed more than three lines"
+expect 0 "$K" show ec.key --json
+cp "$OUT" "$work/io/ecshow.json"
+expect 0 "$K" export-public ec.key --verify --passphrase-file "$P1"
+cp "$OUT" "$work/io/ec.pub.json"
+expect 0 "$K" generate --out ecu.key --type ecdsa --no-passphrase --json
+cp "$OUT" "$work/io/ecu.json"
+
+# The key id is securesystemslib's; the PEM is a P-256 SubjectPublicKeyInfo in the
+# layout python-cryptography writes, and the clear secret is its private scalar.
+"$PY" - "$eckeyid" "$work/io/ec.pub.json" "$work/io/ecshow.json" "$work/io/ecu.json" \
+	ecu.key <<'EOF' || fail "securesystemslib oracle (ecdsa)"
+import hashlib, json, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from securesystemslib.formats import encode_canonical
+from securesystemslib.signer import SSlibKey
+
+keyid, pub_path, show_path, ecu_path, ecu_key = sys.argv[1:]
+key = json.load(open(pub_path))
+assert set(key) == {"keytype", "scheme", "keyval"} and set(key["keyval"]) == {"public"}, key
+assert key["keytype"] == "ecdsa" and key["scheme"] == "ecdsa-sha2-nistp256", key
+pem = key["keyval"]["public"]
+pub = serialization.load_pem_public_key(pem.encode())
+assert isinstance(pub.curve, ec.SECP256R1), pub.curve
+assert pub.public_bytes(serialization.Encoding.PEM,
+                        serialization.PublicFormat.SubjectPublicKeyInfo).decode() == pem
+assert hashlib.sha256(encode_canonical(key).encode()).hexdigest() == keyid
+assert SSlibKey.from_dict(keyid, dict(key)).keyval["public"] == pem
+show = json.load(open(show_path))
+assert show["keyid"] == keyid and show["key"] == key, show
+ecu = json.load(open(ecu_path))
+f = json.load(open(ecu_key))
+assert ecu["encryption"] is None and ecu["keyid"] == f["keyid"], (ecu, f)
+assert hashlib.sha256(encode_canonical(ecu["key"]).encode()).hexdigest() == f["keyid"]
+priv = ec.derive_private_key(int(f["secret"], 16), ec.SECP256R1())
+assert priv.public_key().public_bytes(serialization.Encoding.PEM,
+    serialization.PublicFormat.SubjectPublicKeyInfo).decode() == f["public"]
+EOF
+checks=$((checks + 1))
+
+# Passphrase changes keep the key; a wrong passphrase opens nothing.
+unchanged_after 2 "$K" show ec.key --verify --passphrase-file "$work/io/wrong"
+err_is '^upkeep-keys: ec\.key: wrong passphrase, or the key file was altered \(PASSPHRASE\)$'
+cp ec.key ecch.key
+expect 0 "$K" change-passphrase ecch.key --passphrase-file "$P1" --new-passphrase-file "$P2"
+[ "$(keyid_of ecch.key)" = "$eckeyid" ] || fail "change-passphrase changed the ecdsa key id"
+expect 0 "$K" show ecch.key --verify --passphrase-file "$P2"
+expect 0 "$K" change-passphrase ecch.key --passphrase-file "$P2" --no-new-passphrase
+expect 0 "$K" show ecch.key --verify
+rm ecch.key
+
+# ecmut NAME PY-STATEMENTS: a copy of ecu.key with `d` (its JSON) changed; `rekey()`
+# recomputes the key id for d["public"] so only the check under test can object.
+ecmut() {
+	"$PY" - ecu.key "$1" "$2" <<'EOF'
+import hashlib, json, sys
+from securesystemslib.formats import encode_canonical
+src, dst, stmt = sys.argv[1:]
+d = json.load(open(src))
+def rekey():
+    d["keyid"] = hashlib.sha256(encode_canonical({"keytype": "ecdsa",
+        "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": d["public"]}}).encode()).hexdigest()
+exec(stmt)
+open(dst, "w").write(json.dumps(d, indent=2) + "\n")
+EOF
+	chmod 600 "$1"
+}
+ecmut crlf.key 'd["public"] = d["public"].replace("\n", "\r\n"); rekey()'
+unchanged_after 2 "$K" show crlf.key
+err_is '^upkeep-keys: crlf\.key: public: not in the PEM layout upkeep-keys writes .*\(KEYFILE\)$'
+flip='p = d["public"]; i = p.index("\n") + 40; d["public"] = p[:i] + ("A" if p[i] != "A" else "B") + p[i+1:]'
+ecmut offcurve.key "$flip; rekey()"
+unchanged_after 2 "$K" export-public offcurve.key
+err_is '^upkeep-keys: offcurve\.key: public: not an ECDSA P-256 public key: .*\(KEYFILE\)$'
+ecmut oldid.key "$flip"
+unchanged_after 2 "$K" show oldid.key
+err_is 'oldid\.key: (public|keyid): .*\(KEYFILE\)$'
+ecmut hexpub.key 'd["public"] = "00" * 32; rekey()'
+unchanged_after 2 "$K" show hexpub.key
+err_is 'hexpub\.key: public: not an ECDSA P-256 public key'
+ecmut other.key 'd["secret"] = "%064x" % (int(d["secret"], 16) ^ 1)'
+expect 0 "$K" show other.key # the header alone is consistent
+unchanged_after 2 "$K" show other.key --verify
+err_is '^upkeep-keys: other\.key: public: the secret key does not belong to this public key \(KEYFILE\)$'
+ecmut zero.key 'd["secret"] = "00" * 32'
+unchanged_after 2 "$K" export-public zero.key --verify
+err_is '^upkeep-keys: zero\.key: secret: not a valid ecdsa private key \(KEYFILE\)$'
+ecmut order.key 'd["secret"] = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"'
+unchanged_after 2 "$K" show order.key --verify
+err_is 'order\.key: secret: not a valid ecdsa private key'
+ecmut short.key 'd["secret"] = d["secret"][:62]'
+unchanged_after 2 "$K" show short.key
+err_is '^upkeep-keys: short\.key: secret: not 64 lower-case hex digits \(KEYFILE\)$'
+ecmut p384.key 'd["scheme"] = "ecdsa-sha2-nistp384"'
+unchanged_after 2 "$K" show p384.key
+err_is 'p384\.key: scheme: "ecdsa-sha2-nistp384" does not go with key type "ecdsa"'
+ecmut oldtype.key 'd["keytype"] = "ecdsa-sha2-nistp256"'
+unchanged_after 2 "$K" show oldtype.key
+err_is 'oldtype\.key: keytype: key type "ecdsa-sha2-nistp256" is not supported \(supported: ed25519, ecdsa\)'
+"$PY" - ec.key ecalt.key <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["encryption"]["ciphertext"]
+d["encryption"]["ciphertext"] = ("1" if c[0] == "0" else "0") + c[1:]
+open(sys.argv[2], "w").write(json.dumps(d))
+EOF
+chmod 600 ecalt.key
+unchanged_after 2 "$K" show ecalt.key --verify --passphrase-file "$P1"
+err_is 'ecalt\.key: wrong passphrase, or the key file was altered \(PASSPHRASE\)'
+rm crlf.key offcurve.key oldid.key hexpub.key other.key zero.key order.key short.key p384.key \
+	oldtype.key ecalt.key
 
 # ---- generate never overwrites without --force ----
 unchanged_after 2 "$K" generate --out a.key --passphrase-file "$P2"

@@ -32,7 +32,10 @@
  * file whose AEAD is valid but whose sealed seed belongs to another key, and
  * mutations: each field altered, truncations, other formats (TUF public key,
  * TUF metadata, PEM), parameters outside the accepted range, unknown fields
- * and versions, malformed JSON.
+ * and versions, malformed JSON. ECDSA P-256 ("valid-*-rfc6979*": the
+ * keys/FORMAT.md test vector, encrypted and clear; "ecdsa-*": the PEM in
+ * other layouts, compressed, off the curve, of P-384 or another key; scalars
+ * 0, n, 2^256-1, of another key, short; scheme and keytype mismatches).
  */
 #include <stdbool.h>
 #include <stdint.h>

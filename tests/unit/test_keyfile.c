@@ -44,11 +44,30 @@
 	"f1"                                                                                       \
 	"7ca486"
 
-/* The fixtures: one encrypted and one unencrypted key file, made once. */
+/*
+ * keys/FORMAT.md "Test vector", ecdsa: the RFC 6979 A.2.5 P-256 key, its PEM
+ * (python-cryptography), key id (securesystemslib) and ciphertext (PyNaCl).
+ */
+#define P256_SCALAR "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721"
+#define P256_PEM                                                             \
+	"-----BEGIN PUBLIC KEY-----\n"                                       \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\n" \
+	"Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"     \
+	"-----END PUBLIC KEY-----\n"
+#define P256_KEYID "716d622ec609eff48475645919645bb30ef604f59a69c764608fb64272dd5fe5"
+#define P256_FORMAT_MD_CIPHERTEXT                                                                  \
+	"38909c8d341f1faf3f70e0725b04dd1b0e204a6f8a8d1358e912579ae121ac5f1a1acc16466dd4af3c0ba4f0" \
+	"376d777e"
+#define P256_ORDER "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
+
+/* The fixtures: an encrypted and an unencrypted key file per key type, made once. */
 struct fx {
 	struct upkk_key *key;
-	struct upk_buf enc;   /* encrypted file bytes */
-	struct upk_buf clear; /* unencrypted file bytes */
+	struct upk_buf enc;    /* encrypted file bytes */
+	struct upk_buf clear;  /* unencrypted file bytes */
+	struct upkk_key *ekey; /* the same for an ecdsa key */
+	struct upk_buf eenc;
+	struct upk_buf eclear;
 	char dir[256];
 };
 
@@ -76,6 +95,15 @@ static int group_setup(void **state)
 	assert_int_equal(upkk_file_seal(G->key, NULL, 0, NULL, &f, NULL), UPK_OK);
 	serialize_file(f, &G->clear);
 	upkk_file_free(f);
+	f = NULL;
+	assert_int_equal(upkk_key_generate(UPK_KEYTYPE_ECDSA_P256, &G->ekey, NULL), UPK_OK);
+	assert_int_equal(upkk_file_seal(G->ekey, PASS, PASS_LEN, NULL, &f, NULL), UPK_OK);
+	serialize_file(f, &G->eenc);
+	upkk_file_free(f);
+	f = NULL;
+	assert_int_equal(upkk_file_seal(G->ekey, NULL, 0, NULL, &f, NULL), UPK_OK);
+	serialize_file(f, &G->eclear);
+	upkk_file_free(f);
 	snprintf(G->dir, sizeof(G->dir), "%s/upk-keyfile-XXXXXX", tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(G->dir));
 	return 0;
@@ -91,6 +119,9 @@ static int group_teardown(void **state)
 	upkk_key_free(G->key);
 	upk_buf_done(&G->enc);
 	upk_buf_done(&G->clear);
+	upkk_key_free(G->ekey);
+	upk_buf_done(&G->eenc);
+	upk_buf_done(&G->eclear);
 	free(G);
 	return 0;
 }
@@ -538,8 +569,11 @@ static void test_header_fields_altered(void **state)
 	t = mutate(&G->enc, "keyid", flipped(&G->enc, "keyid"));
 	expect_keyfile_error(t, "keyid", "not the key id");
 	free(t);
+	t = mutate(&G->enc, "keytype", json_string("rsa"));
+	expect_keyfile_error(t, "keytype", "not supported (supported: ed25519, ecdsa)");
+	free(t);
 	t = mutate(&G->enc, "keytype", json_string("ecdsa"));
-	expect_keyfile_error(t, "keytype", "not supported yet");
+	expect_keyfile_error(t, "scheme", "does not go with");
 	free(t);
 	t = mutate(&G->enc, "scheme", json_string("ecdsa-sha2-nistp256"));
 	expect_keyfile_error(t, "scheme", "does not go with");
@@ -799,10 +833,12 @@ static void test_seal_and_generate_refusals(void **state)
 	assert_int_equal(upkk_file_seal(G->key, PASS, PASS_LEN, &huge, &f, &d), UPK_E_USAGE);
 	assert_non_null(strstr(d.reason, "above the maximum"));
 	assert_null(f);
-	assert_int_equal(upkk_key_generate(UPK_KEYTYPE_ECDSA_P256, &key, &d), UPK_E_USAGE);
-	assert_non_null(strstr(d.reason, "not supported yet"));
 	assert_int_equal(upkk_key_generate(UPK_KEYTYPE_RSA, &key, &d), UPK_E_USAGE);
+	assert_non_null(strstr(d.reason, "\"rsa\" is not supported (supported: ed25519, ecdsa)"));
+	assert_int_equal(upkk_key_generate(UPK_KEYTYPE_UNKNOWN, &key, &d), UPK_E_USAGE);
 	assert_null(key);
+	assert_int_equal(upkk_file_seal(G->ekey, "", 0, NULL, &f, &d), UPK_E_USAGE);
+	assert_null(f);
 }
 
 static void test_names(void **state)
@@ -827,11 +863,14 @@ static void test_names(void **state)
 
 	assert_true(upkk_keytype_from_name("ed25519", &t));
 	assert_int_equal(t, UPK_KEYTYPE_ED25519);
-	assert_false(upkk_keytype_from_name("ecdsa", &t));
+	assert_true(upkk_keytype_from_name("ecdsa", &t));
+	assert_int_equal(t, UPK_KEYTYPE_ECDSA_P256);
 	assert_false(upkk_keytype_from_name("ecdsa-sha2-nistp256", &t));
+	assert_false(upkk_keytype_from_name("ECDSA", &t));
+	assert_false(upkk_keytype_from_name("rsa", &t));
 	assert_false(upkk_keytype_from_name("", &t));
 	assert_false(upkk_keytype_from_name(NULL, &t));
-	assert_int_equal(t, UPK_KEYTYPE_ED25519);
+	assert_int_equal(t, UPK_KEYTYPE_ECDSA_P256);
 }
 
 /* ---- signing ---- */
@@ -872,6 +911,381 @@ static void test_signatures_verify(void **state)
 	verify_with(loaded, msg, &sig, UPK_E_SIGNATURE);
 	upkk_key_free(loaded);
 	upk_buf_done(&sig);
+	unlink(path);
+}
+
+/* ---- ecdsa (P-256) ---- */
+
+static const char *ecdsa_pem_of(const struct upkk_key *key)
+{
+	return json_string_value(
+		json_object_get(json_object_get(key->public_obj, "keyval"), "public"));
+}
+
+static void test_ecdsa_roundtrip(void **state)
+{
+	const struct upk_buf *files[] = { &G->eenc, &G->eclear };
+	char id[UPK_KEYID_HEX_LEN + 1];
+
+	(void)state;
+	assert_int_equal(G->ekey->type, UPK_KEYTYPE_ECDSA_P256);
+	assert_int_equal(G->ekey->scheme, UPK_SCHEME_ECDSA_SHA2_NISTP256);
+	assert_int_equal(G->ekey->secret_len, 32);
+	assert_string_equal(json_string_value(json_object_get(G->ekey->public_obj, "keytype")),
+			    "ecdsa");
+	assert_string_equal(json_string_value(json_object_get(G->ekey->public_obj, "scheme")),
+			    "ecdsa-sha2-nistp256");
+	assert_int_equal(strlen(ecdsa_pem_of(G->ekey)), 178);
+	assert_int_equal(strncmp(ecdsa_pem_of(G->ekey), "-----BEGIN PUBLIC KEY-----\n", 27), 0);
+	assert_int_equal(upk_key_id(G->ekey->public_obj, id, NULL), UPK_OK);
+	assert_string_equal(id, G->ekey->keyid);
+	assert_string_equal(member_str(&G->eenc, "keytype"), "ecdsa");
+	assert_string_equal(member_str(&G->eenc, "scheme"), "ecdsa-sha2-nistp256");
+	assert_int_equal(strlen(member_str(&G->eenc, "encryption.ciphertext")), 96);
+	for (size_t i = 0; i < 2; i++) {
+		struct upkk_file *f = NULL;
+		struct upkk_key *key = NULL;
+		struct upk_buf again = UPK_BUF_INIT;
+		struct upk_diag d;
+
+		assert_int_equal(parse(files[i]->data, files[i]->len, &f, &d), UPK_OK);
+		assert_int_equal(f->type, UPK_KEYTYPE_ECDSA_P256);
+		assert_int_equal(f->encrypted, i == 0);
+		assert_string_equal(f->public_value, ecdsa_pem_of(G->ekey));
+		serialize_file(f, &again);
+		assert_int_equal(again.len, files[i]->len);
+		assert_memory_equal(again.data, files[i]->data, again.len);
+		assert_int_equal(upkk_file_open(f, PASS, PASS_LEN, &key, &d), UPK_OK);
+		assert_same_key(key, G->ekey);
+		upkk_key_free(key);
+		upkk_file_free(f);
+		upk_buf_done(&again);
+	}
+}
+
+/* The RFC 6979 key in the clear: key id and PEM as securesystemslib has them; it signs. */
+static void test_ecdsa_known_answer(void **state)
+{
+	static const char msg[] = "{\"_type\":\"targets\",\"version\":1}";
+	char text[2048];
+	struct upkk_file *f = NULL;
+	struct upkk_key *key = NULL;
+	struct upk_buf sig = UPK_BUF_INIT, out = UPK_BUF_INIT;
+	upk_sign_fn fn = upkk_key_sign;
+	json_t *pem;
+
+	(void)state;
+	pem = json_string(P256_PEM);
+	assert_non_null(pem);
+	snprintf(text, sizeof(text),
+		 "{\"upkeep_private_key\":1,\"keytype\":\"ecdsa\",\"scheme\":\"ecdsa-sha2-"
+		 "nistp256\","
+		 "\"keyid\":\"%s\",\"public\":\"-----BEGIN PUBLIC KEY-----\\n"
+		 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\\n"
+		 "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\\n"
+		 "-----END PUBLIC KEY-----\\n\",\"encryption\":null,\"secret\":\"%s\"}",
+		 P256_KEYID, P256_SCALAR);
+	json_decref(pem);
+	assert_int_equal(upkk_file_parse((const uint8_t *)text, strlen(text), &f, NULL), UPK_OK);
+	assert_string_equal(f->keyid, P256_KEYID);
+	assert_string_equal(f->public_value, P256_PEM);
+	assert_int_equal(upkk_file_open(f, NULL, 0, &key, NULL), UPK_OK);
+	assert_string_equal(key->keyid, P256_KEYID);
+	assert_int_equal(upk_buf_append_str(&sig, "old content"), UPK_OK);
+	assert_int_equal(fn(key, (const uint8_t *)msg, strlen(msg), &sig), UPK_OK);
+	assert_true(sig.len <= 72 && sig.data[0] == 0x30);
+	verify_with(key, msg, &sig, UPK_OK);
+	verify_with(key, "{\"_type\":\"targets\",\"version\":2}", &sig, UPK_E_SIGNATURE);
+	/* What upkeep-keys writes for it: the FORMAT.md layout, PEM LFs as \n. */
+	assert_int_equal(upkk_file_serialize(f, &out), UPK_OK);
+	assert_non_null(strstr((const char *)out.data,
+			       "  \"public\": \"-----BEGIN PUBLIC KEY-----\\nMFkw"));
+	assert_non_null(strstr((const char *)out.data, "-----END PUBLIC KEY-----\\n\",\n"));
+	upk_buf_done(&out);
+	upk_buf_done(&sig);
+	upkk_key_free(key);
+	upkk_file_free(f);
+}
+
+/*
+ * Seal a P-256 scalar for the RFC 6979 public key exactly as keys/FORMAT.md
+ * says, without the library.
+ */
+static void spec_file_ecdsa(const char *scalar_hex, char *out, size_t size)
+{
+	uint8_t d[32], salt[16], nonce[24], kek[32], ct[48];
+	char salt_hex[33], nonce_hex[49], ct_hex[97];
+	unsigned long long clen;
+	struct upk_buf ad = UPK_BUF_INIT;
+	json_t *pem = json_string(P256_PEM);
+	char *pem_json;
+
+	assert_non_null(pem);
+	pem_json = json_dumps(pem, JSON_ENCODE_ANY);
+	assert_non_null(pem_json);
+	assert_int_equal(upk_hex_decode(scalar_hex, 64, d, sizeof(d), NULL), UPK_OK);
+	for (int i = 0; i < 16; i++)
+		salt[i] = (uint8_t)i;
+	for (int i = 0; i < 24; i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	assert_int_equal(crypto_pwhash(kek, sizeof(kek), FORMAT_MD_PASS, strlen(FORMAT_MD_PASS),
+				       salt, 2, 67108864, crypto_pwhash_ALG_ARGON2ID13),
+			 0);
+	assert_int_equal(upk_buf_append(&ad, "upkeep-private-key", 19), UPK_OK); /* with NUL */
+	put_u32(&ad, 1);
+	put_field(&ad, "ecdsa", 5);
+	put_field(&ad, "ecdsa-sha2-nistp256", 19);
+	put_field(&ad, P256_KEYID, 64);
+	put_field(&ad, P256_PEM, strlen(P256_PEM));
+	put_field(&ad, "argon2id13", 10);
+	put_u64(&ad, 2);
+	put_u64(&ad, 67108864);
+	put_field(&ad, salt, 16);
+	put_field(&ad, "xchacha20poly1305-ietf", 22);
+	put_field(&ad, nonce, 24);
+	assert_int_equal(ad.len, 409);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen, d, 32, ad.data, ad.len, NULL, nonce,
+						   kek);
+	assert_int_equal(clen, 48);
+	upk_hex_encode(salt, 16, salt_hex);
+	upk_hex_encode(nonce, 24, nonce_hex);
+	upk_hex_encode(ct, 48, ct_hex);
+	snprintf(out, size,
+		 "{\"upkeep_private_key\": 1, \"keytype\": \"ecdsa\", \"scheme\": "
+		 "\"ecdsa-sha2-nistp256\", \"keyid\": \"%s\", \"public\": %s, \"encryption\": "
+		 "{\"kdf\": \"argon2id13\", \"opslimit\": 2, \"memlimit\": 67108864, \"salt\": "
+		 "\"%s\", \"cipher\": \"xchacha20poly1305-ietf\", \"nonce\": \"%s\", "
+		 "\"ciphertext\": \"%s\"}}",
+		 P256_KEYID, pem_json, salt_hex, nonce_hex, ct_hex);
+	free(pem_json);
+	json_decref(pem);
+	upk_buf_done(&ad);
+}
+
+/*
+ * The ecdsa test vector of keys/FORMAT.md opens; the AEAD can be valid and
+ * the scalar still wrong: another key's, or not a P-256 private key at all.
+ */
+static void test_ecdsa_file_made_from_the_spec(void **state)
+{
+	char text[4096], hex[65];
+	uint8_t d[32];
+
+	(void)state;
+	spec_file_ecdsa(P256_SCALAR, text, sizeof(text));
+	assert_non_null(strstr(text, "\"ciphertext\": \"" P256_FORMAT_MD_CIPHERTEXT "\""));
+	open_expect(text, FORMAT_MD_PASS, UPK_OK, NULL);
+	open_expect(text, "upkeep-fuzz-passphrasE", UPK_E_PASSPHRASE, "wrong passphrase");
+
+	randombytes_buf(d, sizeof(d));
+	d[0] &= 0x7f; /* below the order */
+	upk_hex_encode(d, sizeof(d), hex);
+	spec_file_ecdsa(hex, text, sizeof(text));
+	open_expect(text, FORMAT_MD_PASS, UPK_E_KEYFILE, "does not belong");
+	spec_file_ecdsa("0000000000000000000000000000000000000000000000000000000000000000", text,
+			sizeof(text));
+	open_expect(text, FORMAT_MD_PASS, UPK_E_KEYFILE, "not a valid ecdsa private key");
+	spec_file_ecdsa(P256_ORDER, text, sizeof(text));
+	open_expect(text, FORMAT_MD_PASS, UPK_E_KEYFILE, "not a valid ecdsa private key");
+}
+
+/* A clear ecdsa file whose secret is replaced by `scalar_hex`. */
+static void ecdsa_clear_secret_expect(const char *scalar_hex, const char *needle)
+{
+	char *t = mutate(&G->eclear, "secret", json_string(scalar_hex));
+
+	open_expect(t, NULL, UPK_E_KEYFILE, needle);
+	free(t);
+}
+
+static void test_ecdsa_secret_rejections(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = mutate(&G->eclear, "secret", flipped(&G->eclear, "secret"));
+	open_expect(t, NULL, UPK_E_KEYFILE, "does not belong");
+	free(t);
+	ecdsa_clear_secret_expect(P256_SCALAR, "does not belong");
+	ecdsa_clear_secret_expect(
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"not a valid ecdsa private key");
+	ecdsa_clear_secret_expect(P256_ORDER, "not a valid ecdsa private key");
+	ecdsa_clear_secret_expect(
+		"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		"not a valid ecdsa private key");
+	/* wrong lengths and shapes: refused when parsed */
+	t = mutate(&G->eclear, "secret", json_string(P256_SCALAR "00"));
+	expect_keyfile_error(t, "secret", "64 lower-case hex digits");
+	free(t);
+	t = mutate(&G->eclear, "secret", json_string("c9afa9d845ba"));
+	expect_keyfile_error(t, "secret", "64 lower-case hex digits");
+	free(t);
+	t = mutate(&G->eenc, "encryption.ciphertext", json_string(P256_SCALAR));
+	expect_keyfile_error(t, "encryption.ciphertext", "96 lower-case hex digits");
+	free(t);
+	/* altered ciphertext, salt, nonce: the AEAD refuses */
+	t = mutate(&G->eenc, "encryption.ciphertext", flipped(&G->eenc, "encryption.ciphertext"));
+	open_expect(t, PASS, UPK_E_PASSPHRASE, "wrong passphrase");
+	free(t);
+}
+
+/* A PEM for keyval.public: the public key object and key id made for it. */
+static char *ecdsa_with_public(const struct upk_buf *file, const char *pem)
+{
+	json_t *obj = json_pack("{s:s, s:s, s:{s:s}}", "keytype", "ecdsa", "scheme",
+				"ecdsa-sha2-nistp256", "keyval", "public", pem);
+	char id[UPK_KEYID_HEX_LEN + 1];
+	struct upk_buf step = UPK_BUF_INIT;
+	char *t1, *t2;
+
+	assert_non_null(obj);
+	assert_int_equal(upk_key_id(obj, id, NULL), UPK_OK);
+	json_decref(obj);
+	t1 = mutate(file, "public", json_string(pem));
+	assert_int_equal(upk_buf_append_str(&step, t1), UPK_OK);
+	t2 = mutate(&step, "keyid", json_string(id));
+	free(t1);
+	upk_buf_done(&step);
+	return t2;
+}
+
+/* Every other spelling of a key, or not a P-256 key: refused when parsed, at "public". */
+static void test_ecdsa_public_rejections(void **state)
+{
+	static const struct {
+		const char *pem, *needle;
+	} cases[] = {
+		/* the RFC 6979 key: CRLF, no final LF, joined lines, text before, spaces */
+		{ "-----BEGIN PUBLIC KEY-----\r\n"
+		  "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\r\n"
+		  "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\r\n"
+		  "-----END PUBLIC KEY-----\r\n",
+		  "PEM layout" },
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\n"
+		  "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"
+		  "-----END PUBLIC KEY-----",
+		  "PEM layout" },
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7"
+		  "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"
+		  "-----END PUBLIC KEY-----\n",
+		  "PEM layout" },
+		{ "my key\n" P256_PEM, "PEM layout" },
+		{ P256_PEM "\n", "PEM layout" },
+		/* compressed point of the same key */
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADYP7UuiVanTHJYet0xjVtaMBJuJI7\n"
+		  "Yfps5mliLmDyn7Y=\n"
+		  "-----END PUBLIC KEY-----\n",
+		  "PEM layout" },
+		/* one base64 digit of the point changed: off the curve */
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI8\n"
+		  "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"
+		  "-----END PUBLIC KEY-----\n",
+		  "not an ECDSA P-256 public key" },
+		/* a P-384 key (python-cryptography) */
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEWvK5kQFHKPGSzdoWdHaV8BBhlTpKmzY2\n"
+		  "fvEQtVmMdpBMEoeN3Sl9uPVQKNzP7GGDhyKqfDIZbdVw8l/YQeZ5nJrJ6uXZ9pMB\n"
+		  "RKdI4sk2Pz/BCXSwq7ANFPBMXaN7VbvT\n"
+		  "-----END PUBLIC KEY-----\n",
+		  "not an ECDSA P-256 public key" },
+		/* an ed25519 key: hex, and as PEM */
+		{ RFC_PUBLIC, "not an ECDSA P-256 public key" },
+		{ "-----BEGIN PUBLIC KEY-----\n"
+		  "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+		  "-----END PUBLIC KEY-----\n",
+		  "not an ECDSA P-256 public key" },
+		{ "", "not an ECDSA P-256 public key" },
+	};
+	char *t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = ecdsa_with_public(&G->eclear, cases[i].pem);
+		expect_keyfile_error(t, "public", cases[i].needle);
+		free(t);
+	}
+	/* the canonical PEM of the fixture itself passes this way (the helper is right) */
+	t = ecdsa_with_public(&G->eclear, ecdsa_pem_of(G->ekey));
+	open_expect(t, NULL, UPK_OK, NULL);
+	free(t);
+	/* another valid key's PEM with the old key id: the key id check */
+	t = mutate(&G->eclear, "public", json_string(P256_PEM));
+	expect_keyfile_error(t, "keyid", "not the key id of the public key");
+	free(t);
+	/* another valid key's PEM and key id: consistent header, the secret check refuses */
+	t = ecdsa_with_public(&G->eclear, P256_PEM);
+	open_expect(t, NULL, UPK_E_KEYFILE, "does not belong");
+	free(t);
+	/* ... and in an encrypted file the AEAD does */
+	t = ecdsa_with_public(&G->eenc, P256_PEM);
+	open_expect(t, PASS, UPK_E_PASSPHRASE, "wrong passphrase");
+	free(t);
+	/* key type and scheme must go together */
+	t = mutate(&G->eenc, "scheme", json_string("ecdsa-sha2-nistp384"));
+	expect_keyfile_error(t, "scheme", "does not go with key type \"ecdsa\"");
+	free(t);
+	t = mutate(&G->eenc, "scheme", json_string("ed25519"));
+	expect_keyfile_error(t, "scheme", "does not go with");
+	free(t);
+	t = mutate(&G->eenc, "keytype", json_string("ecdsa-sha2-nistp256"));
+	expect_keyfile_error(t, "keytype", "not supported");
+	free(t);
+	t = mutate(&G->eenc, "keytype", json_string("ed25519"));
+	expect_keyfile_error(t, "scheme", "does not go with");
+	free(t);
+}
+
+/* Every proper prefix of an ecdsa file fails to parse. */
+static void test_ecdsa_truncated(void **state)
+{
+	const struct upk_buf *b = &G->eclear;
+
+	(void)state;
+	for (size_t n = 0; n + 1 < b->len; n += 3) {
+		uint8_t *copy = malloc(n ? n : 1);
+		struct upkk_file *f = NULL;
+		struct upk_diag d;
+
+		assert_non_null(copy);
+		memcpy(copy, b->data, n);
+		if (parse(copy, n, &f, &d) != UPK_E_KEYFILE)
+			fail_msg("prefix of %zu bytes of %zu was accepted", n, b->len);
+		free(copy);
+	}
+}
+
+/* upkkey_sign dispatches on the key type; a loaded ecdsa key signs verifiably. */
+static void test_ecdsa_signatures_verify(void **state)
+{
+	static const char msg[] = "{\"_type\":\"timestamp\",\"version\":1}";
+	upk_sign_fn fn = upkk_key_sign;
+	struct upkk_key *loaded = NULL;
+	struct upk_buf sig = UPK_BUF_INIT, sig2 = UPK_BUF_INIT;
+	char path[512];
+
+	(void)state;
+	assert_int_equal(fn(G->ekey, (const uint8_t *)msg, strlen(msg), &sig), UPK_OK);
+	assert_true(sig.len > 8 && sig.len <= 72 && sig.data[0] == 0x30);
+	verify_with(G->ekey, msg, &sig, UPK_OK);
+	verify_with(G->ekey, "{\"_type\":\"timestamp\",\"version\":2}", &sig, UPK_E_SIGNATURE);
+	verify_with(G->key, msg, &sig, UPK_E_SIGNATURE); /* not the ed25519 key's */
+	path_in("ecdsa.key", path, sizeof(path));
+	write_raw(path, G->eenc.data, G->eenc.len, 0600);
+	assert_int_equal(upkk_key_load(path, PASS, PASS_LEN, &loaded, NULL), UPK_OK);
+	assert_same_key(loaded, G->ekey);
+	assert_int_equal(upkk_key_sign(loaded, (const uint8_t *)msg, strlen(msg), &sig2), UPK_OK);
+	verify_with(G->ekey, msg, &sig2, UPK_OK);
+	assert_false(sig.len == sig2.len && !memcmp(sig.data, sig2.data, sig.len)); /* randomized */
+	sig2.data[sig2.len - 1] ^= 1;
+	verify_with(loaded, msg, &sig2, UPK_E_SIGNATURE);
+	upkk_key_free(loaded);
+	upk_buf_done(&sig);
+	upk_buf_done(&sig2);
 	unlink(path);
 }
 
@@ -1104,6 +1518,13 @@ int main(void)
 		cmocka_unit_test(test_seal_and_generate_refusals),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_signatures_verify),
+		cmocka_unit_test(test_ecdsa_roundtrip),
+		cmocka_unit_test(test_ecdsa_known_answer),
+		cmocka_unit_test(test_ecdsa_file_made_from_the_spec),
+		cmocka_unit_test(test_ecdsa_secret_rejections),
+		cmocka_unit_test(test_ecdsa_public_rejections),
+		cmocka_unit_test(test_ecdsa_truncated),
+		cmocka_unit_test(test_ecdsa_signatures_verify),
 		cmocka_unit_test(test_free_accepts_null),
 		cmocka_unit_test(test_write_read_load),
 		cmocka_unit_test(test_too_open_permissions),

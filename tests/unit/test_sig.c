@@ -10,7 +10,8 @@
  * signatures by keys.create_signature over MSG (each checked there with
  * SSlibKey.verify_signature). The RSA variants (maximum and zero salt, PKCS#1
  * v1.5, MGF1-SHA-1) and the 1024-bit key were made with python-cryptography
- * directly. ED_SEED is a throwaway test key.
+ * directly. ED_SEED is a throwaway test key. P256_* is the RFC 6979 A.2.5 key,
+ * whose PEM python-cryptography wrote.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,6 +128,23 @@ static const struct {
 	  "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
 	  "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
 };
+
+/*
+ * RFC 6979 section A.2.5: the P-256 key (scalar, and its public key as
+ * python-cryptography 38 writes it as PEM), and the deterministic
+ * signature of "sample" with SHA-256 (r, s), DER-encoded here.
+ */
+static const char P256_SCALAR[] =
+	"c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
+static const char P256_PEM[] = "-----BEGIN PUBLIC KEY-----\n"
+			       "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\n"
+			       "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"
+			       "-----END PUBLIC KEY-----\n";
+static const char P256_SAMPLE_SIG[] =
+	"3046022100efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716022100f7cb1c942d"
+	"657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8";
+/* The P-256 group order n. */
+static const char P256_ORDER[] = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
 
 #define SIG_MAX 1024
 
@@ -455,6 +473,189 @@ static void test_sign_mismatched_secret_key(void **state)
 	assert_memory_equal(sig, before, sizeof(sig));
 }
 
+/* The public key derived from a scalar is the PEM python-cryptography writes for it. */
+static void test_ecdsa_public_pem(void **state)
+{
+	uint8_t d[UPK_ECDSA_P256_SCALAR_LEN], sig[SIG_MAX];
+	struct upk_buf pem = UPK_BUF_INIT;
+	struct upk_key k;
+	size_t n;
+
+	(void)state;
+	unhex(P256_SCALAR, d, sizeof(d));
+	assert_int_equal(upk_buf_append_str(&pem, "prefix:"), UPK_OK);
+	assert_int_equal(upk_sig_ecdsa_p256_public_pem(d, &pem), UPK_OK);
+	assert_string_equal((const char *)pem.data,
+			    "prefix:"
+			    "-----BEGIN PUBLIC KEY-----\n"
+			    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYP7UuiVanTHJYet0xjVtaMBJuJI7\n"
+			    "Yfps5mliLmDyn7Z5A/4QCLi8maQa6elWKLxk8vGyDC1+n1F3o8KU1EYimQ==\n"
+			    "-----END PUBLIC KEY-----\n");
+	assert_int_equal(pem.len, 7 + 178);
+	/* RFC 6979's own signature for this key verifies under the derived PEM */
+	load_key("ecdsa", "ecdsa-sha2-nistp256", P256_PEM, &k);
+	n = unhex(P256_SAMPLE_SIG, sig, sizeof(sig));
+	assert_int_equal(upk_sig_verify(&k, (const uint8_t *)"sample", 6, sig, n), UPK_OK);
+	assert_int_equal(upk_sig_verify(&k, (const uint8_t *)"samplf", 6, sig, n), UPK_E_SIGNATURE);
+	/* upk_sig_public_pem re-encodes a parsed key the same way */
+	pem.len = 0;
+	assert_int_equal(upk_sig_public_pem(&k, &pem), UPK_OK);
+	assert_string_equal((const char *)pem.data, P256_PEM);
+	upk_key_done(&k);
+	upk_buf_done(&pem);
+}
+
+/* Scalars that are not P-256 private keys: 0, n, n + 1, 2^256 - 1. Output untouched. */
+static void test_ecdsa_scalar_out_of_range(void **state)
+{
+	uint8_t d[UPK_ECDSA_P256_SCALAR_LEN];
+	struct upk_buf out = UPK_BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_int_equal(upk_buf_append_str(&out, "kept"), UPK_OK);
+	for (int c = 0; c < 4; c++) {
+		switch (c) {
+		case 0:
+			memset(d, 0, sizeof(d));
+			break;
+		case 1:
+			unhex(P256_ORDER, d, sizeof(d));
+			break;
+		case 2:
+			unhex(P256_ORDER, d, sizeof(d));
+			d[31]++;
+			break;
+		default:
+			memset(d, 0xff, sizeof(d));
+			break;
+		}
+		assert_int_equal(upk_sig_ecdsa_p256_public_pem(d, &out), UPK_E_KEYFILE);
+		assert_int_equal(
+			upk_sig_sign_ecdsa_p256(d, (const uint8_t *)MSG, strlen(MSG), &out),
+			UPK_E_KEYFILE);
+		assert_int_equal(out.len, 4);
+		assert_string_equal((const char *)out.data, "kept");
+	}
+	/* the extremes of the range are keys: 1 and n - 1 */
+	memset(d, 0, sizeof(d));
+	d[31] = 1;
+	assert_int_equal(upk_sig_ecdsa_p256_public_pem(d, &out), UPK_OK);
+	unhex(P256_ORDER, d, sizeof(d));
+	d[31]--;
+	out.len = 0;
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d, NULL, 0, &out), UPK_OK);
+	i = out.data[0];
+	assert_int_equal(i, 0x30);
+	upk_buf_done(&out);
+}
+
+/*
+ * Signatures made with a scalar are DER, verify under its public key (and
+ * only for their message), are appended, and are randomized.
+ */
+static void test_ecdsa_sign(void **state)
+{
+	uint8_t d[UPK_ECDSA_P256_SCALAR_LEN];
+	struct upk_buf a = UPK_BUF_INIT, b = UPK_BUF_INIT, e = UPK_BUF_INIT;
+	struct upk_key k;
+
+	(void)state;
+	unhex(P256_SCALAR, d, sizeof(d));
+	load_key("ecdsa", "ecdsa-sha2-nistp256", P256_PEM, &k);
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d, (const uint8_t *)MSG, strlen(MSG), &a), UPK_OK);
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d, (const uint8_t *)MSG, strlen(MSG), &b), UPK_OK);
+	assert_true(a.len >= 8 && a.len <= 72);
+	assert_int_equal(a.data[0], 0x30);
+	assert_int_equal(a.data[1], a.len - 2);
+	assert_false(a.len == b.len && !memcmp(a.data, b.data, a.len));
+	assert_int_equal(verify_msg(&k, a.data, a.len), UPK_OK);
+	assert_int_equal(verify_msg(&k, b.data, b.len), UPK_OK);
+	assert_length_and_message_changes_fail(&k, a.data, a.len);
+	assert_bit_flips_fail(&k, a.data, a.len, 7);
+	/* appended after what the buffer held */
+	assert_int_equal(upk_buf_append_str(&e, "xy"), UPK_OK);
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d, NULL, 0, &e), UPK_OK);
+	assert_memory_equal(e.data, "xy", 2);
+	assert_int_equal(upk_sig_verify(&k, NULL, 0, e.data + 2, e.len - 2), UPK_OK);
+	assert_int_equal(upk_sig_verify(&k, (const uint8_t *)"", 0, e.data + 2, e.len - 2), UPK_OK);
+	assert_int_equal(verify_msg(&k, e.data + 2, e.len - 2), UPK_E_SIGNATURE);
+	/* another key's signature does not verify */
+	d[31] ^= 1;
+	b.len = 0;
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d, (const uint8_t *)MSG, strlen(MSG), &b), UPK_OK);
+	assert_int_equal(verify_msg(&k, b.data, b.len), UPK_E_SIGNATURE);
+	upk_key_done(&k);
+	upk_buf_done(&a);
+	upk_buf_done(&b);
+	upk_buf_done(&e);
+}
+
+/* Generated scalars are distinct keys whose signatures verify under their own PEM. */
+static void test_ecdsa_generate(void **state)
+{
+	uint8_t d1[UPK_ECDSA_P256_SCALAR_LEN], d2[UPK_ECDSA_P256_SCALAR_LEN];
+	struct upk_buf pem = UPK_BUF_INIT, sig = UPK_BUF_INIT;
+	struct upk_key k;
+
+	(void)state;
+	assert_int_equal(upk_sig_ecdsa_p256_generate(d1), UPK_OK);
+	assert_int_equal(upk_sig_ecdsa_p256_generate(d2), UPK_OK);
+	assert_memory_not_equal(d1, d2, sizeof(d1));
+	assert_int_equal(upk_sig_ecdsa_p256_public_pem(d1, &pem), UPK_OK);
+	assert_int_equal(pem.len, 178);
+	load_key("ecdsa", "ecdsa-sha2-nistp256", (const char *)pem.data, &k);
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d1, (const uint8_t *)MSG, strlen(MSG), &sig),
+			 UPK_OK);
+	assert_int_equal(verify_msg(&k, sig.data, sig.len), UPK_OK);
+	sig.len = 0;
+	assert_int_equal(upk_sig_sign_ecdsa_p256(d2, (const uint8_t *)MSG, strlen(MSG), &sig),
+			 UPK_OK);
+	assert_int_equal(verify_msg(&k, sig.data, sig.len), UPK_E_SIGNATURE);
+	upk_key_done(&k);
+	upk_buf_done(&pem);
+	upk_buf_done(&sig);
+	sodium_memzero(d1, sizeof(d1));
+	sodium_memzero(d2, sizeof(d2));
+}
+
+/* upk_sig_public_pem: RSA re-encodes to the canonical layout; keys without OpenSSL material are
+ * refused. */
+static void test_public_pem_other_keys(void **state)
+{
+	struct upk_buf pem = UPK_BUF_INIT;
+	struct upk_key k;
+
+	(void)state;
+	load_key("rsa", "rsassa-pss-sha256", RSA_PEM, &k);
+	assert_int_equal(upk_sig_public_pem(&k, &pem), UPK_OK);
+	assert_int_equal(pem.len, strlen(RSA_PEM) + 1); /* RSA_PEM lacks the final LF */
+	assert_memory_equal(pem.data, RSA_PEM, strlen(RSA_PEM));
+	assert_int_equal(pem.data[pem.len - 1], '\n');
+	upk_key_done(&k);
+	pem.len = 0;
+	load_key("ed25519", "ed25519", ED_PUB, &k);
+	assert_int_equal(upk_sig_public_pem(&k, &pem), UPK_E_UNKNOWN_KEY);
+	assert_int_equal(pem.len, 0);
+	upk_key_done(&k);
+	/* a compressed point comes back uncompressed: one layout per key */
+	load_key("ecdsa", "ecdsa-sha2-nistp256",
+		 "-----BEGIN PUBLIC KEY-----\n"
+		 "MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADYP7UuiVanTHJYet0xjVtaMBJuJI7\n"
+		 "Yfps5mliLmDyn7Y=\n"
+		 "-----END PUBLIC KEY-----\n",
+		 &k);
+	assert_int_equal(upk_sig_public_pem(&k, &pem), UPK_OK);
+	assert_string_equal((const char *)pem.data, P256_PEM);
+	upk_key_done(&k);
+	load_key("ecdsa", "ecdsa-sha2-nistp384", "whatever", &k);
+	pem.len = 0;
+	assert_int_equal(upk_sig_public_pem(&k, &pem), UPK_E_UNKNOWN_KEY);
+	assert_int_equal(pem.len, 0);
+	upk_key_done(&k);
+	upk_buf_done(&pem);
+}
+
 /* Pseudo-random signatures of every length up to 600 bytes never verify, never crash. */
 static void test_garbage_never_verifies(void **state)
 {
@@ -498,6 +699,11 @@ int main(void)
 		cmocka_unit_test(test_sign_roundtrip),
 		cmocka_unit_test(test_sign_mismatched_secret_key),
 		cmocka_unit_test(test_garbage_never_verifies),
+		cmocka_unit_test(test_ecdsa_public_pem),
+		cmocka_unit_test(test_ecdsa_scalar_out_of_range),
+		cmocka_unit_test(test_ecdsa_sign),
+		cmocka_unit_test(test_ecdsa_generate),
+		cmocka_unit_test(test_public_pem_other_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
