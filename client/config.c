@@ -7,6 +7,7 @@
  * split a long line in two and parse the tail as a line of its own.
  */
 #include "config.h"
+#include "tuftime.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,7 +52,6 @@ static const struct key_def keys[] = {
 /* Bounds of the [network] values: libcurl takes them as long, and a day is plenty. */
 #define MAX_NETWORK_SECONDS  86400
 #define MAX_BYTES_PER_SECOND 1000000000L
-#define MAX_DURATION_SECONDS (36500LL * 86400)
 
 struct parse_state {
 	struct upkc_config cfg;
@@ -91,41 +91,6 @@ static bool fail(struct parse_state *st, bool with_line, const char *fmt, ...)
 	return false;
 }
 
-bool upkc_config_parse_duration(const char *s, int64_t *ret)
-{
-	long long v, mult = 1;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return false;
-	switch (*end) {
-	case 0:
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		return false;
-	}
-	if (*end && end[1])
-		return false;
-	if (v > MAX_DURATION_SECONDS / mult)
-		return false;
-	*ret = v * mult;
-	return true;
-}
-
 static bool has_control(const char *s)
 {
 	for (; *s; s++) {
@@ -163,7 +128,7 @@ static bool set_value(struct parse_state *st, const struct key_def *k, const cha
 				    k->name);
 		break;
 	case KIND_DURATION:
-		if (!upkc_config_parse_duration(value, &secs))
+		if (upk_duration_parse(value, true, &secs, NULL) != UPK_OK)
 			return fail(st, true,
 				    "[%s] %s: '%s' is not a duration (a positive number, "
 				    "optionally followed by s, m, h or d)",

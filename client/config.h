@@ -71,10 +71,3 @@ static inline void upkc_config_donep(struct upkc_config *cfg)
 {
 	upkc_config_done(cfg);
 }
-
-/*
- * A duration: a positive integer followed by an optional unit "s", "m", "h"
- * or "d" (seconds without a unit), at most 36500 days. false on anything
- * else; *ret untouched then.
- */
-bool upkc_config_parse_duration(const char *s, int64_t *ret);

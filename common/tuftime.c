@@ -118,3 +118,58 @@ enum upk_err upk_time_format(int64_t t, char out[UPK_TIME_STR_LEN + 1])
 	put_digits(out + 17, secs % 60, 2);
 	return UPK_OK;
 }
+
+enum upk_err upk_duration_parse(const char *s, bool bare_is_seconds, int64_t *ret,
+				struct upk_diag *reterr_diag)
+{
+	int64_t v = 0, mult;
+	size_t i = 0;
+
+	if (!s)
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1, "no duration given");
+	while (s[i] >= '0' && s[i] <= '9') {
+		if (i >= 12)
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "duration '%.40s' is too long", s);
+		v = v * 10 + (s[i] - '0');
+		i++;
+	}
+	if (i > 0 && !s[i] && bare_is_seconds) {
+		if (v < 1 || v > UPK_DURATION_MAX)
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "duration '%.40s' is not between 1 s and 36500 d", s);
+		*ret = v;
+		return UPK_OK;
+	}
+	if (i == 0 || !s[i] || s[i + 1])
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+				    "duration '%.40s' is not a number with a unit s, m, h, d or w "
+				    "(like 365d, 12h, 30m, 3600s)",
+				    s);
+	switch (s[i]) {
+	case 's':
+		mult = 1;
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	case 'w':
+		mult = 7 * 86400;
+		break;
+	default:
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+				    "duration '%.40s': unknown unit '%c' (s, m, h, d or w)", s,
+				    s[i]);
+	}
+	if (v < 1 || v > UPK_DURATION_MAX / mult)
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+				    "duration '%.40s' is not between 1 s and 36500 d", s);
+	*ret = v * mult;
+	return UPK_OK;
+}

@@ -162,42 +162,6 @@ static void test_bytes(void **state)
 	upkc_config_done(&cfg);
 }
 
-static void test_duration(void **state)
-{
-	int64_t v = 7;
-
-	(void)state;
-	assert_true(upkc_config_parse_duration("15", &v));
-	assert_int_equal(v, 15);
-	assert_true(upkc_config_parse_duration("15s", &v));
-	assert_int_equal(v, 15);
-	assert_true(upkc_config_parse_duration("2m", &v));
-	assert_int_equal(v, 120);
-	assert_true(upkc_config_parse_duration("3h", &v));
-	assert_int_equal(v, 10800);
-	assert_true(upkc_config_parse_duration("36500d", &v));
-	assert_int_equal(v, 36500LL * 86400);
-	v = 7;
-	const char *bad[] = { "",
-			      "0",
-			      "-1",
-			      " 1",
-			      "1 ",
-			      "1x",
-			      "1dd",
-			      "36501d",
-			      "d",
-			      "1.5h",
-			      "99999999999999999999",
-			      NULL };
-	for (size_t i = 0; bad[i]; i++) {
-		if (upkc_config_parse_duration(bad[i], &v))
-			fail_msg("'%s' accepted", bad[i]);
-	}
-	assert_false(upkc_config_parse_duration(NULL, &v));
-	assert_int_equal(v, 7);
-}
-
 static void test_load(void **state)
 {
 	char dir[] = "/tmp/upk-config-XXXXXX", path[64];
@@ -238,7 +202,6 @@ int main(void)
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_bytes),
-		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,12 +170,104 @@ static void test_round_trip(void **state)
 	assert_string_equal(out, "2038-01-19T03:14:08Z");
 }
 
+/* ---- durations: command lines need a unit ---- */
+
+static void duration_ok(const char *s, int64_t want)
+{
+	int64_t v = -1;
+
+	assert_int_equal(upk_duration_parse(s, false, &v, NULL), UPK_OK);
+	assert_int_equal(v, want);
+}
+
+static void duration_bad(const char *s)
+{
+	struct upk_diag d;
+	int64_t v = 777;
+
+	upk_diag_clear(&d);
+	print_message("rejecting duration \"%s\"\n", s);
+	assert_int_equal(upk_duration_parse(s, false, &v, &d), UPK_E_USAGE);
+	assert_int_equal(v, 777);
+	assert_true(d.reason[0] != 0);
+}
+
+static void test_duration(void **state)
+{
+	(void)state;
+	duration_ok("3600s", 3600);
+	duration_ok("30m", 1800);
+	duration_ok("12h", 43200);
+	duration_ok("1d", 86400);
+	duration_ok("365d", 365 * 86400LL);
+	duration_ok("2w", 14 * 86400LL);
+	duration_ok("1s", 1);
+	duration_ok("36500d", 36500 * 86400LL);
+	duration_ok("0001d", 86400);
+	duration_bad("");
+	duration_bad("d");
+	duration_bad("10");
+	duration_bad("0s");
+	duration_bad("0d");
+	duration_bad("-1d");
+	duration_bad("+1d");
+	duration_bad("1.5d");
+	duration_bad("1 d");
+	duration_bad(" 1d");
+	duration_bad("1d ");
+	duration_bad("1dd");
+	duration_bad("1y");
+	duration_bad("1D");
+	duration_bad("36501d");
+	duration_bad("5215w");
+	duration_bad("999999999999d");
+	duration_bad("9999999999999s");
+}
+
+/* Configuration files: a bare number is seconds. */
+static void test_duration_bare_seconds(void **state)
+{
+	int64_t v = 7;
+
+	(void)state;
+	assert_true(upk_duration_parse("15", true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 15);
+	assert_true(upk_duration_parse("15s", true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 15);
+	assert_true(upk_duration_parse("2m", true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 120);
+	assert_true(upk_duration_parse("3h", true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 10800);
+	assert_true(upk_duration_parse("36500d", true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 36500LL * 86400);
+	v = 7;
+	const char *bad[] = { "",
+			      "0",
+			      "-1",
+			      " 1",
+			      "1 ",
+			      "1x",
+			      "1dd",
+			      "36501d",
+			      "d",
+			      "1.5h",
+			      "99999999999999999999",
+			      NULL };
+	for (size_t i = 0; bad[i]; i++) {
+		if (upk_duration_parse(bad[i], true, &v, NULL) == UPK_OK)
+			fail_msg("'%s' accepted", bad[i]);
+	}
+	assert_false(upk_duration_parse(NULL, true, &v, NULL) == UPK_OK);
+	assert_int_equal(v, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_values), cmocka_unit_test(test_leap_years),
 		cmocka_unit_test(test_field_ranges), cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_format),	     cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_duration),     cmocka_unit_test(test_duration_bare_seconds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
