@@ -6,6 +6,8 @@
  * exit code of CLI.md.
  */
 int upks_cmd_serve(int argc, char **argv);
+/* bundle create | info (cmd_bundle.c, common/FORMAT.md). */
+int upks_cmd_bundle(int argc, char **argv);
 /* Repository commands (cmd_repo.c, upkeep-server.1.md). */
 int upks_cmd_init(int argc, char **argv);
 int upks_cmd_publish(int argc, char **argv);

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
+#include "bundle_io.h"
 #include "cli.h"
 #include "cmd.h"
 #include "fileio.h"
@@ -67,6 +69,8 @@ enum opt_id {
 	O_ADD,
 	O_AT,
 	O_NO_RECOVER,
+	O_MIXED_REASON,
+	O_ADVISORY,
 	O_COUNT,
 };
 
@@ -117,6 +121,8 @@ static const struct optdef optdefs[] = {
 	{ "add", O_ADD, K_LIST },
 	{ "at", O_AT, K_VALUE },
 	{ "no-recover", O_NO_RECOVER, K_FLAG },
+	{ "mixed-reason", O_MIXED_REASON, K_VALUE },
+	{ "advisory", O_ADVISORY, K_VALUE },
 };
 
 struct strlist {
@@ -580,7 +586,7 @@ static int common_setup(const char *cmd, struct args *a, struct common *c, bool 
 		if (!eq || eq == ex->v[i] || eq - ex->v[i] > 128)
 			return upk_cli_usage_error(PROG, "%s: --expires '%s' is not ROLE=DURATION",
 						   cmd, ex->v[i]);
-		if (upks_repo_duration_parse(eq + 1, &c->expiries[i].seconds, &d))
+		if (upk_duration_parse(eq + 1, false, &c->expiries[i].seconds, &d))
 			return upk_cli_usage_error(PROG, "%s: --expires: %s", cmd, d.reason);
 		c->expiry_roles[i] = strndup(ex->v[i], (size_t)(eq - ex->v[i]));
 		if (!c->expiry_roles[i])
@@ -829,11 +835,86 @@ static int read_custom(struct args *a, json_t **ret)
 	return -1;
 }
 
+static bool is_bundle_file(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n > 4 && strcmp(file + n - 4, ".upk") == 0;
+}
+
+/*
+ * Targets whose FILE is a bundle (*.upk) are checked in full, as a device
+ * would check them (header, every chunk, every byte), and get
+ * custom.upkeep from the bundle, with --mixed-reason and --advisory
+ * applied, under the publishing rules of upks_bundle_custom. Each such
+ * target's custom object goes into customs[i] (the caller releases them).
+ * Returns -1 to go on, else the exit code; nothing is written either way.
+ */
+static int prepare_bundles(struct args *a, const struct upks_repo_target_in *targets, size_t n,
+			   const json_t *custom, json_t **customs)
+{
+	_cleanup_json_ json_t *advisory = NULL;
+	size_t bundles = 0;
+	struct upk_diag d;
+
+	upk_diag_clear(&d);
+	if (a->val[O_ADVISORY]) {
+		_cleanup_buf_ struct upk_buf b = UPK_BUF_INIT;
+
+		if (upk_io_read_file(a->val[O_ADVISORY], SMALL_FILE_MAX, &b, NULL, &d)) {
+			if (d.err == UPK_E_NOT_FOUND)
+				d.err = UPK_E_USAGE;
+			return report(&d);
+		}
+		if (upk_bundle_advisory_parse(b.data, b.len, &advisory, &d)) {
+			upk_diag_prefix_where(&d, a->val[O_ADVISORY]);
+			return report(&d);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(upks_bundle_closep) struct upks_bundle *b = NULL;
+		json_t *up = NULL;
+		const char *seg = strrchr(targets[i].path, '/');
+		char name[2 * UPK_BUNDLE_NAME_MAX + UPK_SEMVER_MAX_LEN];
+
+		if (!is_bundle_file(targets[i].file))
+			continue;
+		bundles++;
+		if (custom && json_object_get(custom, "upkeep"))
+			return upk_cli_usage_error(PROG,
+						   "publish: --custom must not hold \"upkeep\" "
+						   "for a bundle: it comes from the bundle");
+		if (upks_bundle_open(targets[i].file, &b, &d) || upks_bundle_verify(b, NULL, &d) ||
+		    upks_bundle_target_name(b, name, sizeof(name), &d)) {
+			if (d.err == UPK_E_NOT_FOUND)
+				d.err = UPK_E_USAGE;
+			return report(&d);
+		}
+		/* DESIGN.md: a release is the target <product>-<version>.upk. */
+		if (strcmp(seg ? seg + 1 : targets[i].path, name) != 0) {
+			upk_diag_set(&d, UPK_E_USAGE, targets[i].path, -1,
+				     "the bundle is %s; its target path must end with that name",
+				     name);
+			return report(&d);
+		}
+		if (upks_bundle_custom(b, a->val[O_MIXED_REASON], advisory, &up, &d))
+			return report(&d);
+		customs[i] = custom ? json_deep_copy(custom) : json_object();
+		if (!customs[i] || json_object_set_new(customs[i], "upkeep", up))
+			return out_of_memory();
+	}
+	if (!bundles && (a->val[O_MIXED_REASON] || a->val[O_ADVISORY]))
+		return upk_cli_usage_error(PROG, "publish: --mixed-reason and --advisory apply to "
+						 "bundles (FILE.upk) only");
+	return -1;
+}
+
 static int run_publish(struct args *a)
 {
 	_cleanup_buf_ struct upk_buf listbuf = UPK_BUF_INIT;
 	_cleanup_json_ json_t *custom = NULL;
 	_cleanup_free_ struct upks_repo_target_in *targets = NULL;
+	_cleanup_free_ json_t **customs = NULL;
 	struct strlist pairs = { 0 };
 	struct upks_repo_result res;
 	struct common c;
@@ -862,7 +943,8 @@ static int run_publish(struct args *a)
 						 "PATH FILE or --targets-from LIST)");
 	}
 	targets = calloc(total, sizeof(*targets));
-	if (!targets) {
+	customs = calloc(total, sizeof(*customs));
+	if (!targets || !customs) {
 		free(pairs.v);
 		common_done(&c);
 		return out_of_memory();
@@ -878,13 +960,20 @@ static int run_publish(struct args *a)
 		targets[n++] = (struct upks_repo_target_in){ base ? base + 1 : a->operands.v[i],
 							     a->operands.v[i] };
 	}
-	code = load_signers(&c, &a->list[O_KEY], &d);
+	code = prepare_bundles(a, targets, n, custom, customs);
+	if (code < 0)
+		code = load_signers(&c, &a->list[O_KEY], &d);
 	if (code < 0)
 		code = load_signers(&c, &a->list[O_SIGNING_KEY], &d);
 	if (code < 0) {
 		common_signers(&c);
-		if (upks_repo_publish(&c.ctx, a->val[O_ROLE], targets, n, custom, &res, &d))
+		if (upks_repo_publish_each(&c.ctx, a->val[O_ROLE], targets,
+					   (const json_t *const *)customs, n, custom, &res, &d))
 			code = report(&d);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (customs[i])
+			json_decref(customs[i]);
 	}
 	free(pairs.v);
 	common_done(&c);
@@ -1175,10 +1264,10 @@ static const enum opt_id init_opts[] = { O_REPO,
 					 O_LOCK_TIMEOUT,
 					 O_JSON,
 					 0 };
-static const enum opt_id publish_opts[] = {
-	O_REPO,	       O_KEY,	 O_SIGNING_KEY, O_ROLE,	   O_NAME,	   O_TARGETS_FROM, O_CUSTOM,
-	O_CUSTOM_FILE, O_ONLINE, O_PASSFILE,	O_EXPIRES, O_LOCK_TIMEOUT, O_JSON,	   0
-};
+static const enum opt_id publish_opts[] = { O_REPO,   O_KEY,	      O_SIGNING_KEY, O_ROLE,
+					    O_NAME,   O_TARGETS_FROM, O_CUSTOM,	     O_CUSTOM_FILE,
+					    O_ONLINE, O_PASSFILE,     O_EXPIRES,     O_LOCK_TIMEOUT,
+					    O_JSON,   O_MIXED_REASON, O_ADVISORY,    0 };
 static const enum opt_id yank_opts[] = { O_REPO,     O_KEY,	O_SIGNING_KEY,	O_ROLE, O_ONLINE,
 					 O_PASSFILE, O_EXPIRES, O_LOCK_TIMEOUT, O_JSON, 0 };
 static const enum opt_id delegate_opts[] = {
@@ -1225,7 +1314,9 @@ static const struct command commands[] = {
 	  "Add or replace targets: store each file as targets/DIR/SHA256.NAME (and\n"
 	  "SHA512.NAME), sign a new version of the role (targets unless --role) with its\n"
 	  "keys, then snapshot and timestamp with the online keys. A FILE operand is\n"
-	  "published under its base name.",
+	  "published under its base name. A bundle (FILE.upk) is checked in full and its\n"
+	  "target, named <product>-<version>.upk, gets custom.upkeep from it; a mixed\n"
+	  "release needs a reason and a security release an advisory.",
 	  "  --key K                  a private key of the role (repeat for a threshold;\n"
 	  "                           also --signing-key)\n"
 	  "  --role NAME              a delegated role instead of targets\n"
@@ -1233,7 +1324,10 @@ static const struct command commands[] = {
 	  "  --targets-from LIST      lines \"PATH<TAB>FILE\" (FILE relative to the current\n"
 	  "                           directory)\n"
 	  "  --custom JSON            custom metadata (an object) for every target of this call\n"
-	  "  --custom-file F          the same, read from F\n" COMMON_HELP,
+	  "  --custom-file F          the same, read from F\n"
+	  "  --mixed-reason TEXT      why a mixed bundle mixes security and feature changes\n"
+	  "  --advisory FILE          the advisory of a security bundle (JSON; replaces the\n"
+	  "                           bundle's own)\n" COMMON_HELP,
 	  publish_opts, true },
 	{ "delegate", run_delegate,
 	  "--repo DIR --role NAME --key PUB... (--paths GLOB... | --path-hash-prefixes HEX...) "

@@ -156,51 +156,6 @@ static bool is_top_level_name(const char *name)
 /* ------------------------------------------------------------------------ */
 /* Pure helpers. */
 
-enum upk_err upks_repo_duration_parse(const char *s, int64_t *ret, struct upk_diag *reterr_diag)
-{
-	int64_t v = 0, mult;
-	size_t i = 0;
-
-	while (s[i] >= '0' && s[i] <= '9') {
-		if (i >= 12)
-			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
-					    "duration '%.40s' is too long", s);
-		v = v * 10 + (s[i] - '0');
-		i++;
-	}
-	if (i == 0 || !s[i] || s[i + 1])
-		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
-				    "duration '%.40s' is not a number with a unit s, m, h, d or w "
-				    "(like 365d, 12h, 30m, 3600s)",
-				    s);
-	switch (s[i]) {
-	case 's':
-		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	case 'w':
-		mult = 7 * 86400;
-		break;
-	default:
-		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
-				    "duration '%.40s': unknown unit '%c' (s, m, h, d or w)", s,
-				    s[i]);
-	}
-	if (v < 1 || v > UPKS_REPO_DURATION_MAX / mult)
-		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
-				    "duration '%.40s' is not between 1 s and 36500 d", s);
-	*ret = v * mult;
-	return UPK_OK;
-}
-
 enum upk_err upks_repo_target_path_check(const char *path, struct upk_diag *reterr_diag)
 {
 	size_t len = strlen(path), seg = 0;
@@ -706,7 +661,7 @@ static enum upk_err cfg_load(struct txn *t)
 				    "not an Upkeep repository configuration (version 1)");
 	json_object_foreach (exp, key, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > UPKS_REPO_DURATION_MAX)
+		    json_integer_value(v) > UPK_DURATION_MAX)
 			return upk_diag_set(t->d, UPK_E_CONFIG, path, -1,
 					    "expires.%.100s is not a duration in seconds", key);
 	}
@@ -1549,7 +1504,7 @@ static enum upk_err apply_expiries(struct txn *t, const char *new_role)
 			return upk_diag_set(t->d, UPK_E_USAGE, NULL, -1,
 					    "--expires %.128s: no such role in this repository",
 					    e->role);
-		if (e->seconds < 1 || e->seconds > UPKS_REPO_DURATION_MAX)
+		if (e->seconds < 1 || e->seconds > UPK_DURATION_MAX)
 			return upk_diag_set(t->d, UPK_E_USAGE, NULL, -1,
 					    "--expires %.128s: duration out of range", e->role);
 		if (set_int(exp, e->role, e->seconds))
@@ -2236,6 +2191,7 @@ struct publish_arg {
 	const struct upks_repo_target_in *targets;
 	size_t n;
 	const json_t *custom;
+	const json_t *const *customs; /* per target, or NULL */
 };
 
 static enum upk_err find_targets_role(struct txn *t, const char *name, struct trole **ret)
@@ -2286,12 +2242,13 @@ static enum upk_err publish_edit(struct txn *t, const void *argp, const char **r
 	if (!json_is_object(targets))
 		return upk_diag_set(t->d, UPK_E_INTERNAL, role->name, -1, "no targets object");
 	for (size_t i = 0; i < a->n; i++) {
+		const json_t *custom = a->customs && a->customs[i] ? a->customs[i] : a->custom;
 		json_t *entry = NULL;
 
 		r = stage_target(t, a->targets[i].path, a->targets[i].file, &entry);
 		if (r)
 			return r;
-		if (a->custom && json_object_set_new(entry, "custom", json_deep_copy(a->custom))) {
+		if (custom && json_object_set_new(entry, "custom", json_deep_copy(custom))) {
 			json_decref(entry);
 			return nomem(t->d);
 		}
@@ -2307,7 +2264,17 @@ enum upk_err upks_repo_publish(const struct upks_repo_ctx *ctx, const char *role
 			       const json_t *custom, struct upks_repo_result *ret,
 			       struct upk_diag *reterr_diag)
 {
-	struct publish_arg a = { role ? role : "targets", targets, n_targets, custom };
+	return upks_repo_publish_each(ctx, role, targets, NULL, n_targets, custom, ret,
+				      reterr_diag);
+}
+
+enum upk_err upks_repo_publish_each(const struct upks_repo_ctx *ctx, const char *role,
+				    const struct upks_repo_target_in *targets,
+				    const json_t *const *customs, size_t n_targets,
+				    const json_t *custom, struct upks_repo_result *ret,
+				    struct upk_diag *reterr_diag)
+{
+	struct publish_arg a = { role ? role : "targets", targets, n_targets, custom, customs };
 	_cleanup_json_ json_t *seen = json_object();
 	enum upk_err r;
 
@@ -2319,6 +2286,9 @@ enum upk_err upks_repo_publish(const struct upks_repo_ctx *ctx, const char *role
 		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
 				    "custom metadata must be a JSON object");
 	for (size_t i = 0; i < n_targets; i++) {
+		if (customs && customs[i] && !json_is_object(customs[i]))
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, targets[i].path, -1,
+					    "custom metadata must be a JSON object");
 		r = upks_repo_target_path_check(targets[i].path, reterr_diag);
 		if (r)
 			return r;

@@ -65,6 +65,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "tuftime.h"
 #include "keyfile.h"
 #include "meta.h"
 
@@ -75,17 +76,6 @@
 #define UPKS_REPO_EXPIRES_TARGETS   (90 * 86400LL)
 #define UPKS_REPO_EXPIRES_SNAPSHOT  (7 * 86400LL)
 #define UPKS_REPO_EXPIRES_TIMESTAMP (1 * 86400LL)
-/* Longest duration accepted: 100 years. */
-#define UPKS_REPO_DURATION_MAX (36500 * 86400LL)
-
-/*
- * Parse a duration "<digits><unit>", unit one of s, m, h, d, w ("365d",
- * "12h", "30m", "3600s"), 1 s to UPKS_REPO_DURATION_MAX. A bare number, a
- * sign, spaces or any other unit is UPK_E_USAGE. *ret untouched on failure.
- */
-UPK_WUR enum upk_err upks_repo_duration_parse(const char *s, int64_t *ret,
-					      struct upk_diag *reterr_diag);
-
 /* Longest target path accepted, and longest last segment (it becomes "<sha512>.<name>"). */
 #define UPKS_REPO_TARGET_PATH_MAX 768
 #define UPKS_REPO_TARGET_NAME_MAX 126
@@ -234,6 +224,17 @@ UPK_WUR enum upk_err upks_repo_publish(const struct upks_repo_ctx *ctx, const ch
 				       const struct upks_repo_target_in *targets, size_t n_targets,
 				       const json_t *custom, struct upks_repo_result *ret,
 				       struct upk_diag *reterr_diag);
+
+/*
+ * upks_repo_publish where target i gets customs[i] (a JSON object) instead
+ * of `custom` when customs[i] is not NULL; customs may be NULL. Publishing
+ * bundles uses it: each release's entry carries its own custom.upkeep.
+ */
+UPK_WUR enum upk_err upks_repo_publish_each(const struct upks_repo_ctx *ctx, const char *role,
+					    const struct upks_repo_target_in *targets,
+					    const json_t *const *customs, size_t n_targets,
+					    const json_t *custom, struct upks_repo_result *ret,
+					    struct upk_diag *reterr_diag);
 
 /* Remove targets (paths) from `role` (NULL: "targets"); the files stay. */
 UPK_WUR enum upk_err upks_repo_yank(const struct upks_repo_ctx *ctx, const char *role,

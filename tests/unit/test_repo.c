@@ -27,60 +27,6 @@
 #include "meta.h"
 #include "repo.h"
 
-/* ---- durations ---- */
-
-static void duration_ok(const char *s, int64_t want)
-{
-	int64_t v = -1;
-
-	assert_int_equal(upks_repo_duration_parse(s, &v, NULL), UPK_OK);
-	assert_int_equal(v, want);
-}
-
-static void duration_bad(const char *s)
-{
-	struct upk_diag d;
-	int64_t v = 777;
-
-	upk_diag_clear(&d);
-	print_message("rejecting duration \"%s\"\n", s);
-	assert_int_equal(upks_repo_duration_parse(s, &v, &d), UPK_E_USAGE);
-	assert_int_equal(v, 777);
-	assert_true(d.reason[0] != 0);
-}
-
-static void test_duration(void **state)
-{
-	(void)state;
-	duration_ok("3600s", 3600);
-	duration_ok("30m", 1800);
-	duration_ok("12h", 43200);
-	duration_ok("1d", 86400);
-	duration_ok("365d", 365 * 86400LL);
-	duration_ok("2w", 14 * 86400LL);
-	duration_ok("1s", 1);
-	duration_ok("36500d", 36500 * 86400LL);
-	duration_ok("0001d", 86400);
-	duration_bad("");
-	duration_bad("d");
-	duration_bad("10");
-	duration_bad("0s");
-	duration_bad("0d");
-	duration_bad("-1d");
-	duration_bad("+1d");
-	duration_bad("1.5d");
-	duration_bad("1 d");
-	duration_bad(" 1d");
-	duration_bad("1d ");
-	duration_bad("1dd");
-	duration_bad("1y");
-	duration_bad("1D");
-	duration_bad("36501d");
-	duration_bad("5215w");
-	duration_bad("999999999999d");
-	duration_bad("9999999999999s");
-}
-
 /* ---- target paths ---- */
 
 static void path_bad(const char *p)
@@ -589,7 +535,6 @@ static void test_refresh_if_due_rolls_forward(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_target_path),
 		cmocka_unit_test(test_role_name),
 		cmocka_unit_test(test_meta_file_name),
