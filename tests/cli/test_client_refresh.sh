@@ -18,15 +18,7 @@ cerr_is() {
 
 new_repo
 ON=(--online-keys online)
-"$S" serve --repo "$repo" --listen 127.0.0.1:0 >io/serve.out 2>io/serve.err &
-server=$!
-cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
-for _ in $(seq 1 100); do
-	grep -q '^listening on ' io/serve.out 2>/dev/null && break
-	sleep 0.05
-done
-grep -q '^listening on ' io/serve.out || fail "upkeep-server serve did not start"
-BASE=$(sed -n 's/^listening on //p' io/serve.out)
+serve_start
 cp "$repo/metadata/1.root.json" "$work/image-root.json"
 
 STATE="$work/state"

@@ -152,15 +152,7 @@ sed -i 's/"fw\/a.bin"/"fw\/b.bin"/' io/tampered/metadata/"$(cd "$repo/metadata" 
 expect 1 node "$MODELS" io/tampered
 
 # ---- upkeep-client tuf from upkeep-server serve on 127.0.0.1 ----
-"$S" serve --repo "$repo" --listen 127.0.0.1:0 >io/serve.out 2>io/serve.err &
-server=$!
-cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
-for _ in $(seq 1 100); do
-	grep -q '^listening on ' io/serve.out 2>/dev/null && break
-	sleep 0.05
-done
-grep -q '^listening on ' io/serve.out || fail "upkeep-server serve did not start"
-BASE=$(sed -n 's/^listening on //p' io/serve.out)
+serve_start
 mkdir io/md io/dl
 expect 0 "$CLIENT" tuf --metadata-dir io/md init "$repo/metadata/1.root.json"
 expect 0 "$CLIENT" tuf --metadata-dir io/md --metadata-url "$BASE/metadata" \
@@ -184,15 +176,7 @@ d["signatures"][0]["sig"] = s[:-2] + ("00" if s[-2:] != "00" else "01")
 d["signed"]["version"] += 1
 open(sys.argv[1], "w").write(json.dumps(d))
 EOF
-"$S" serve --repo "$repo" --listen 127.0.0.1:0 >io/serve2.out 2>io/serve2.err &
-server=$!
-cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
-for _ in $(seq 1 100); do
-	grep -q '^listening on ' io/serve2.out 2>/dev/null && break
-	sleep 0.05
-done
-BASE=$(sed -n 's/^listening on //p' io/serve2.out)
-[ -n "$BASE" ] || fail "upkeep-server serve did not start again"
+serve_start
 before=$(sha256sum io/md/timestamp.json)
 expect 1 "$CLIENT" tuf --metadata-dir io/md --metadata-url "$BASE/metadata" refresh
 [ "$(sha256sum io/md/timestamp.json)" = "$before" ] || fail "a forged timestamp was stored"

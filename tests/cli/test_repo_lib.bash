@@ -113,3 +113,26 @@ version_of() {
 done_ok() {
 	echo "$(basename "$0"): $checks checks passed"
 }
+
+# serve_start [ARGS...]: `upkeep-server serve` of $repo on a free loopback port with
+# ARGS; sets $server (its pid, stopped at exit) and $BASE (http://127.0.0.1:PORT).
+# Waits up to 20 s for the "listening on" line (a loaded machine is slow).
+serve_start() {
+	"$S" serve --repo "$repo" --listen 127.0.0.1:0 "$@" >io/serve.out 2>io/serve.err &
+	server=$!
+	cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
+	for _ in $(seq 1 400); do
+		kill -0 "$server" 2>/dev/null || break
+		grep -q '^listening on ' io/serve.out 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '^listening on ' io/serve.out ||
+		fail "upkeep-server serve did not start: $(cat io/serve.err)"
+	BASE=$(sed -n 's/^listening on //p' io/serve.out)
+}
+
+# serve_stop: SIGTERM to the server started by serve_start; it must exit 0.
+serve_stop() {
+	kill -TERM "$server"
+	wait "$server" || fail "upkeep-server serve exited non-zero after SIGTERM"
+}

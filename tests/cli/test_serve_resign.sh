@@ -14,26 +14,6 @@ expect 0 "$S" init --repo "$repo" --root-key keys/root.key --targets-key keys/ta
 	--snapshot-key online/snapshot.key --timestamp-key online/timestamp.key \
 	--online-keys online --expires timestamp=4s --expires snapshot=8s
 
-# start_serve ARGS...: serve on a free port; sets $server and $BASE.
-start_serve() {
-	"$S" serve --repo "$repo" --listen 127.0.0.1:0 --access-log io/access.log "$@" \
-		>io/serve.out 2>io/serve.err &
-	server=$!
-	cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
-	for _ in $(seq 1 400); do # up to 20 s on a loaded machine
-		kill -0 "$server" 2>/dev/null || break
-		grep -q '^listening on ' io/serve.out 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q '^listening on ' io/serve.out || fail "serve did not start: $(cat io/serve.err)"
-	BASE=$(sed -n 's/^listening on //p' io/serve.out)
-}
-
-stop_serve() {
-	kill -TERM "$server"
-	wait "$server" || fail "serve exited non-zero after SIGTERM"
-}
-
 served_version() { # ROLE: the version the served timestamp (or snapshot) carries
 	curl -sf --max-time 5 "$BASE/metadata/timestamp.json" >io/ts.json ||
 		fail "GET timestamp.json failed"
@@ -56,10 +36,10 @@ wait_version_above() {
 # Without online keys: serve only serves, whatever is due.
 ts0=$(json "$repo/metadata/timestamp.json" "d['signed']['version']")
 before=$(tree_state "$repo")
-start_serve --resign-check 1
+serve_start --resign-check 1
 sleep 3
 [ "$(served_version timestamp)" = "$ts0" ] || fail "serve without keys re-signed"
-stop_serve
+serve_stop
 [ "$(tree_state "$repo")" = "$before" ] || fail "serve without keys changed the repository"
 checks=$((checks + 1))
 
@@ -68,7 +48,7 @@ expect 2 "$S" serve --repo "$repo" --listen 127.0.0.1:0 --online-keys "$work/non
 err_is 'nonexistent: the online keys directory does not exist \(USAGE\)$'
 
 # With online keys: timestamp (4 s lifetime) within a few seconds, snapshot (8 s) later.
-start_serve --online-keys online --resign-check 1
+serve_start --online-keys online --resign-check 1
 ts1=$(served_version timestamp)
 snap1=$(served_version snapshot)
 exp1=$(json io/ts.json "d['signed']['expires']")
@@ -78,7 +58,7 @@ wait_version_above snapshot "$snap1" 30
 checks=$((checks + 1))
 grep -q 're-signed metadata with the online keys' io/serve.err || fail "no re-sign log line"
 verify_ok
-stop_serve
+serve_stop
 # The re-signed timestamp is fresh: it expires later than the one served at the start.
 exp2=$(json "$repo/metadata/timestamp.json" "d['signed']['expires']")
 [[ "$exp2" > "$exp1" ]] || fail "timestamp expiry $exp2 is not after $exp1"
