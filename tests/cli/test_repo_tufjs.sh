@@ -2,7 +2,7 @@
 # Interoperability of what the repository commands write (DESIGN.md "Trust"): the
 # independent TUF client tuf-js (tests/interop, pinned by package-lock.json) updates
 # from an Upkeep repository from upkeep-server serve on 127.0.0.1 and downloads its targets: through
-# a root rotation with a raised threshold, targets and timestamp key rotations, a
+# a root rotation with a raised threshold, targets, timestamp and snapshot key rotations, a
 # path delegation, a nested delegation and a hash-prefix delegation, and a yank. One
 # client keeps its trusted metadata across the rotations, one starts from root 1.
 . "$(dirname "$0")/test_repo_lib.bash"
@@ -76,7 +76,8 @@ expect 0 "$S" publish --repo "$repo" --role beta --key keys/beta.key "${ON[@]}" 
 expect 0 "$S" publish --repo "$repo" --role hashed --key keys/hashed.key "${ON[@]}" \
 	--name h/one data/hashed
 
-# Rotations: root gets a second key and threshold 2, then targets and timestamp keys.
+# Rotations: root gets a second key and threshold 2, then targets, timestamp and snapshot
+# keys (a client holding the old timestamp and snapshot needs fast-forward recovery).
 mkkey keys/root2.key
 mkkey keys/targets2.key
 mkkey online/timestamp2.key
@@ -88,6 +89,10 @@ expect 0 "$S" rotate --repo "$repo" --role targets --remove keys/targets.key \
 expect 0 "$S" rotate --repo "$repo" --role timestamp --remove online/timestamp.key \
 	--add online/timestamp2.key --signing-key keys/root.key keys/root2.key "${ON[@]}"
 rm online/timestamp.key
+mkkey online/snapshot2.key
+expect 0 "$S" rotate --repo "$repo" --role snapshot --remove online/snapshot.key \
+	--add online/snapshot2.key --signing-key keys/root.key keys/root2.key "${ON[@]}"
+rm online/snapshot.key
 expect 0 "$S" publish --repo "$repo" --key keys/targets2.key "${ON[@]}" --name fw/a.bin data/fw2
 expect 0 "$S" yank --repo "$repo" --key keys/targets2.key "${ON[@]}" top.bin
 verify_ok
