@@ -13,6 +13,7 @@
 
 #include "bundle.h"
 #include "bundle_io.h"
+#include "args.h"
 #include "cli.h"
 #include "cmd.h"
 #include "hex.h"
@@ -47,72 +48,34 @@ enum opt_id {
 	O_COUNT,
 };
 
-enum opt_kind {
-	K_FLAG,
-	K_VALUE,
-	K_LIST, /* greedy: --hardware a b c, or repeated */
+static const struct upks_optdef create_opts[] = {
+	{ "out", O_OUT, UPKS_OPT_VALUE },
+	{ "product", O_PRODUCT, UPKS_OPT_VALUE },
+	{ "hardware", O_HARDWARE, UPKS_OPT_LIST },
+	{ "version", O_VERSION, UPKS_OPT_VALUE },
+	{ "security-version", O_SECVER, UPKS_OPT_VALUE },
+	{ "kind", O_KIND, UPKS_OPT_VALUE },
+	{ "firmware", O_FIRMWARE, UPKS_OPT_VALUE },
+	{ "model", O_MODEL, UPKS_OPT_LIST },
+	{ "requires", O_REQUIRES, UPKS_OPT_LIST },
+	{ "support-end", O_SUPPORT_END, UPKS_OPT_VALUE },
+	{ "sbom", O_SBOM, UPKS_OPT_VALUE },
+	{ "advisory", O_ADVISORY, UPKS_OPT_VALUE },
+	{ "mixed-reason", O_MIXED_REASON, UPKS_OPT_VALUE },
+	{ "build-time", O_BUILD_TIME, UPKS_OPT_VALUE },
+	{ "jobs", O_JOBS, UPKS_OPT_VALUE },
+	{ "chunking", O_CHUNKING, UPKS_OPT_VALUE },
+	{ "json", O_JSON, UPKS_OPT_FLAG },
+	{ "help", O_HELP, UPKS_OPT_FLAG },
 };
 
-struct optdef {
-	const char *name;
-	enum opt_id id;
-	enum opt_kind kind;
+static const struct upks_optdef info_opts[] = {
+	{ "json", O_JSON, UPKS_OPT_FLAG },	 { "verify", O_VERIFY, UPKS_OPT_FLAG },
+	{ "chunks", O_CHUNKS, UPKS_OPT_FLAG },	 { "help", O_HELP, UPKS_OPT_FLAG },
+	{ "version", O_VERSION, UPKS_OPT_FLAG },
 };
 
-static const struct optdef create_opts[] = {
-	{ "out", O_OUT, K_VALUE },
-	{ "product", O_PRODUCT, K_VALUE },
-	{ "hardware", O_HARDWARE, K_LIST },
-	{ "version", O_VERSION, K_VALUE },
-	{ "security-version", O_SECVER, K_VALUE },
-	{ "kind", O_KIND, K_VALUE },
-	{ "firmware", O_FIRMWARE, K_VALUE },
-	{ "model", O_MODEL, K_LIST },
-	{ "requires", O_REQUIRES, K_LIST },
-	{ "support-end", O_SUPPORT_END, K_VALUE },
-	{ "sbom", O_SBOM, K_VALUE },
-	{ "advisory", O_ADVISORY, K_VALUE },
-	{ "mixed-reason", O_MIXED_REASON, K_VALUE },
-	{ "build-time", O_BUILD_TIME, K_VALUE },
-	{ "jobs", O_JOBS, K_VALUE },
-	{ "chunking", O_CHUNKING, K_VALUE },
-	{ "json", O_JSON, K_FLAG },
-	{ "help", O_HELP, K_FLAG },
-	{ NULL, O_NONE, K_FLAG },
-};
-
-static const struct optdef info_opts[] = {
-	{ "json", O_JSON, K_FLAG },	  { "verify", O_VERIFY, K_FLAG },
-	{ "chunks", O_CHUNKS, K_FLAG },	  { "help", O_HELP, K_FLAG },
-	{ "version", O_VERSION, K_FLAG }, { NULL, O_NONE, K_FLAG },
-};
-
-struct args {
-	const char *val[O_COUNT];
-	bool flag[O_COUNT];
-	const char **list[O_COUNT];
-	size_t n_list[O_COUNT];
-	const char **operands;
-	size_t n_operands;
-};
-
-static void args_done(struct args *a)
-{
-	for (int i = 0; i < O_COUNT; i++)
-		free(a->list[i]);
-	free(a->operands);
-}
-
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **p = reallocarray(*v, *n + 1, sizeof(*p));
-
-	if (!p)
-		return -1;
-	p[(*n)++] = s;
-	*v = p;
-	return 0;
-}
+_Static_assert(O_COUNT <= UPKS_ARGS_MAX, "too many options for struct upks_args");
 
 static const char create_help[] =
 	"Usage: upkeep-server bundle create --out FILE.upk --product P --hardware H...\n"
@@ -164,70 +127,28 @@ static const char info_help[] =
 	"Exit codes: 0 ok, 1 I/O, 2 usage, 10 the bundle is malformed or corrupt.\n";
 
 /* Returns -1 to go on, else an exit code. */
-static int parse_args(const char *cmd, const struct optdef *defs, bool operands, int argc,
-		      char **argv, struct args *a)
+static void print_help(const void *ctx)
 {
-	enum opt_id greedy = O_NONE;
+	fputs(ctx, stdout);
+}
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct optdef *def = NULL;
+static int parse_args(const char *cmd, const struct upks_optdef *defs, size_t n_defs, bool operands,
+		      const char *help, int argc, char **argv, struct upks_args *a)
+{
+	const struct upks_args_spec spec = {
+		.prog = PROG,
+		.cmd = cmd,
+		.defs = defs,
+		.n_defs = n_defs,
+		.operands = operands,
+		.help_id = O_HELP,
+		.version_id = O_VERSION,
+		.version = UPKEEP_VERSION,
+		.help = print_help,
+		.ctx = help,
+	};
 
-		if (strcmp(arg, "-h") == 0)
-			arg = "--help";
-		if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-			if (arg[0] == '-' && arg[1])
-				return upk_cli_usage_error(PROG, "bundle %s: unknown option '%s'",
-							   cmd, arg);
-			if (greedy != O_NONE) {
-				if (push(&a->list[greedy], &a->n_list[greedy], arg))
-					return upk_cli_usage_error(PROG, "out of memory");
-				continue;
-			}
-			if (!operands)
-				return upk_cli_usage_error(
-					PROG, "bundle %s: unexpected argument '%s'", cmd, arg);
-			if (push(&a->operands, &a->n_operands, arg))
-				return upk_cli_usage_error(PROG, "out of memory");
-			continue;
-		}
-		for (const struct optdef *d = defs; d->name && !def; d++) {
-			if (strcmp(d->name, arg + 2) == 0)
-				def = d;
-		}
-		if (!def)
-			return upk_cli_usage_error(PROG, "bundle %s: unknown option '%s'", cmd,
-						   arg);
-		greedy = O_NONE;
-		if (def->id == O_HELP) {
-			fputs(strcmp(cmd, "create") == 0 ? create_help : info_help, stdout);
-			return 0;
-		}
-		/* CLI.md: every command answers --version; create's takes a value too. */
-		if (def->id == O_VERSION &&
-		    (def->kind == K_FLAG || i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
-			printf("%s %s\n", PROG, UPKEEP_VERSION);
-			return 0;
-		}
-		if (def->kind == K_FLAG) {
-			a->flag[def->id] = true;
-			continue;
-		}
-		if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
-			return upk_cli_usage_error(PROG, "bundle %s: --%s needs a value", cmd,
-						   def->name);
-		if (def->kind == K_VALUE) {
-			if (a->val[def->id])
-				return upk_cli_usage_error(PROG, "bundle %s: --%s is given twice",
-							   cmd, def->name);
-			a->val[def->id] = argv[++i];
-		} else {
-			if (push(&a->list[def->id], &a->n_list[def->id], argv[++i]))
-				return upk_cli_usage_error(PROG, "out of memory");
-			greedy = def->id;
-		}
-	}
-	return -1;
+	return upks_args_parse(&spec, argc, argv, a);
 }
 
 static int report(struct upk_diag *d)
@@ -350,7 +271,7 @@ static void sha_hex(const uint8_t sha[UPK_SHA256_LEN], char out[2 * UPK_SHA256_L
 
 /* ---- create ---- */
 
-static int run_create(struct args *a)
+static int run_create(struct upks_args *a)
 {
 	struct upks_bundle_spec spec;
 	struct upks_bundle_result res;
@@ -377,7 +298,7 @@ static int run_create(struct args *a)
 			return upk_cli_usage_error(PROG, "bundle create: --%s is required",
 						   required[i].name);
 	}
-	if (!a->n_list[O_HARDWARE])
+	if (!a->list[O_HARDWARE].n)
 		return upk_cli_usage_error(PROG, "bundle create: --hardware is required");
 	if (!upk_bundle_kind_from_name(a->val[O_KIND], &spec.kind))
 		return upk_cli_usage_error(PROG,
@@ -401,9 +322,9 @@ static int run_create(struct args *a)
 			return upk_cli_usage_error(PROG, "bundle create: --jobs is 1 to 256");
 		spec.jobs = (unsigned)j;
 	}
-	inputs = calloc(a->n_list[O_MODEL] + 1, sizeof(*inputs));
-	for (size_t i = 0; i < a->n_list[O_MODEL]; i++)
-		names_len += strlen(a->list[O_MODEL][i]) + 1;
+	inputs = calloc(a->list[O_MODEL].n + 1, sizeof(*inputs));
+	for (size_t i = 0; i < a->list[O_MODEL].n; i++)
+		names_len += strlen(a->list[O_MODEL].v[i]) + 1;
 	names = malloc(names_len + 1);
 	if (!inputs || !names) {
 		upk_diag_set(&d, UPK_E_NOMEM, NULL, -1, "out of memory");
@@ -413,8 +334,8 @@ static int run_create(struct args *a)
 		inputs[n++] = (struct upks_bundle_input){ "firmware", UPK_BUNDLE_FIRMWARE,
 							  a->val[O_FIRMWARE] };
 	names_len = 0;
-	for (size_t i = 0; i < a->n_list[O_MODEL]; i++) {
-		const char *m = a->list[O_MODEL][i], *eq = strchr(m, '=');
+	for (size_t i = 0; i < a->list[O_MODEL].n; i++) {
+		const char *m = a->list[O_MODEL].v[i], *eq = strchr(m, '=');
 		char *name = names + names_len;
 
 		if (!eq || eq == m || !eq[1])
@@ -429,14 +350,14 @@ static int run_create(struct args *a)
 	}
 	spec.out = a->val[O_OUT];
 	spec.product = a->val[O_PRODUCT];
-	spec.hardware = a->list[O_HARDWARE];
-	spec.n_hardware = a->n_list[O_HARDWARE];
+	spec.hardware = a->list[O_HARDWARE].v;
+	spec.n_hardware = a->list[O_HARDWARE].n;
 	spec.version = a->val[O_VERSION];
 	spec.security_version = secver;
 	spec.inputs = inputs;
 	spec.n_inputs = n;
-	spec.requires = a->list[O_REQUIRES];
-	spec.n_requires = a->n_list[O_REQUIRES];
+	spec.requires = a->list[O_REQUIRES].v;
+	spec.n_requires = a->list[O_REQUIRES].n;
 	spec.support_end = a->val[O_SUPPORT_END];
 	spec.sbom = a->val[O_SBOM];
 	spec.advisory = a->val[O_ADVISORY];
@@ -519,7 +440,7 @@ static json_t *chunks_json(const struct upk_bundle_component *c)
 	return arr;
 }
 
-static int info_json(struct args *a, const struct upks_bundle *b, bool verified)
+static int info_json(struct upks_args *a, const struct upks_bundle *b, bool verified)
 {
 	const struct upk_bundle_header *h = b->header;
 	const struct upk_bundle_manifest *m = h->manifest;
@@ -563,7 +484,7 @@ nomem:
 	return report(&d);
 }
 
-static void info_text(struct args *a, const struct upks_bundle *b, bool verified)
+static void info_text(struct upks_args *a, const struct upks_bundle *b, bool verified)
 {
 	const struct upk_bundle_header *h = b->header;
 	const struct upk_bundle_manifest *m = h->manifest;
@@ -638,16 +559,16 @@ static void info_text(struct args *a, const struct upks_bundle *b, bool verified
 	}
 }
 
-static int run_info(struct args *a)
+static int run_info(struct upks_args *a)
 {
 	_cleanup_(upks_bundle_closep) struct upks_bundle *b = NULL;
 	struct upk_diag d;
 	bool verified = false;
 
 	upk_diag_clear(&d);
-	if (a->n_operands != 1)
+	if (a->operands.n != 1)
 		return upk_cli_usage_error(PROG, "bundle info: give exactly one FILE.upk");
-	if (upks_bundle_open(a->operands[0], &b, &d) != UPK_OK) {
+	if (upks_bundle_open(a->operands.v[0], &b, &d) != UPK_OK) {
 		if (d.err == UPK_E_NOT_FOUND)
 			d.err = UPK_E_USAGE;
 		return report(&d);
@@ -673,7 +594,7 @@ static void bundle_usage(FILE *f)
 
 int upks_cmd_bundle(int argc, char **argv)
 {
-	struct args a;
+	struct upks_args a;
 	int code;
 
 	if (argc < 2) {
@@ -690,16 +611,18 @@ int upks_cmd_bundle(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	if (!strcmp(argv[1], "create")) {
-		code = parse_args("create", create_opts, false, argc - 1, argv + 1, &a);
+		code = parse_args("bundle create", create_opts, UPK_ARRAY_SIZE(create_opts), false,
+				  create_help, argc - 1, argv + 1, &a);
 		if (code < 0)
 			code = run_create(&a);
 	} else if (!strcmp(argv[1], "info")) {
-		code = parse_args("info", info_opts, true, argc - 1, argv + 1, &a);
+		code = parse_args("bundle info", info_opts, UPK_ARRAY_SIZE(info_opts), true,
+				  info_help, argc - 1, argv + 1, &a);
 		if (code < 0)
 			code = run_info(&a);
 	} else {
 		code = upk_cli_usage_error(PROG, "bundle: unknown command '%s'", argv[1]);
 	}
-	args_done(&a);
+	upks_args_done(&a);
 	return finish(code);
 }

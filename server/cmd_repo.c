@@ -17,6 +17,7 @@
 
 #include "bundle.h"
 #include "bundle_io.h"
+#include "args.h"
 #include "cli.h"
 #include "cmd.h"
 #include "fileio.h"
@@ -74,94 +75,49 @@ enum opt_id {
 	O_COUNT,
 };
 
-enum opt_kind {
-	K_FLAG,	 /* --x */
-	K_VALUE, /* --x V, once */
-	K_LIST,	 /* --x V, repeatable; greedy in commands without operands */
-	K_PAIR,	 /* --x A B, repeatable */
+static const struct upks_optdef optdefs[] = {
+	{ "repo", O_REPO, UPKS_OPT_VALUE },
+	{ "online-keys", O_ONLINE, UPKS_OPT_VALUE },
+	{ "passphrase-file", O_PASSFILE, UPKS_OPT_VALUE },
+	{ "lock-timeout", O_LOCK_TIMEOUT, UPKS_OPT_VALUE },
+	{ "expires", O_EXPIRES, UPKS_OPT_LIST },
+	{ "json", O_JSON, UPKS_OPT_FLAG },
+	{ "help", O_HELP, UPKS_OPT_FLAG },
+	{ "version", O_VERSION, UPKS_OPT_FLAG },
+	{ "root-key", O_ROOT_KEY, UPKS_OPT_LIST },
+	{ "root-threshold", O_ROOT_THRESHOLD, UPKS_OPT_VALUE },
+	{ "targets-key", O_TARGETS_KEY, UPKS_OPT_LIST },
+	{ "targets-threshold", O_TARGETS_THRESHOLD, UPKS_OPT_VALUE },
+	{ "snapshot-key", O_SNAPSHOT_KEY, UPKS_OPT_LIST },
+	{ "snapshot-threshold", O_SNAPSHOT_THRESHOLD, UPKS_OPT_VALUE },
+	{ "timestamp-key", O_TIMESTAMP_KEY, UPKS_OPT_LIST },
+	{ "timestamp-threshold", O_TIMESTAMP_THRESHOLD, UPKS_OPT_VALUE },
+	{ "key", O_KEY, UPKS_OPT_LIST },
+	{ "signing-key", O_SIGNING_KEY, UPKS_OPT_LIST },
+	{ "role", O_ROLE, UPKS_OPT_VALUE },
+	{ "name", O_NAME, UPKS_OPT_PAIR },
+	{ "targets-from", O_TARGETS_FROM, UPKS_OPT_VALUE },
+	{ "custom", O_CUSTOM, UPKS_OPT_VALUE },
+	{ "custom-file", O_CUSTOM_FILE, UPKS_OPT_VALUE },
+	{ "paths", O_PATHS, UPKS_OPT_LIST },
+	{ "path-hash-prefixes", O_PREFIXES, UPKS_OPT_LIST },
+	{ "threshold", O_THRESHOLD, UPKS_OPT_VALUE },
+	{ "terminating", O_TERMINATING, UPKS_OPT_FLAG },
+	{ "delegator", O_DELEGATOR, UPKS_OPT_VALUE },
+	{ "role-key", O_ROLE_KEY, UPKS_OPT_LIST },
+	{ "remove", O_REMOVE, UPKS_OPT_LIST },
+	{ "add", O_ADD, UPKS_OPT_LIST },
+	{ "at", O_AT, UPKS_OPT_VALUE },
+	{ "no-recover", O_NO_RECOVER, UPKS_OPT_FLAG },
+	{ "mixed-reason", O_MIXED_REASON, UPKS_OPT_VALUE },
+	{ "advisory", O_ADVISORY, UPKS_OPT_VALUE },
 };
 
-struct optdef {
-	const char *name;
-	enum opt_id id;
-	enum opt_kind kind;
-};
-
-static const struct optdef optdefs[] = {
-	{ "repo", O_REPO, K_VALUE },
-	{ "online-keys", O_ONLINE, K_VALUE },
-	{ "passphrase-file", O_PASSFILE, K_VALUE },
-	{ "lock-timeout", O_LOCK_TIMEOUT, K_VALUE },
-	{ "expires", O_EXPIRES, K_LIST },
-	{ "json", O_JSON, K_FLAG },
-	{ "help", O_HELP, K_FLAG },
-	{ "version", O_VERSION, K_FLAG },
-	{ "root-key", O_ROOT_KEY, K_LIST },
-	{ "root-threshold", O_ROOT_THRESHOLD, K_VALUE },
-	{ "targets-key", O_TARGETS_KEY, K_LIST },
-	{ "targets-threshold", O_TARGETS_THRESHOLD, K_VALUE },
-	{ "snapshot-key", O_SNAPSHOT_KEY, K_LIST },
-	{ "snapshot-threshold", O_SNAPSHOT_THRESHOLD, K_VALUE },
-	{ "timestamp-key", O_TIMESTAMP_KEY, K_LIST },
-	{ "timestamp-threshold", O_TIMESTAMP_THRESHOLD, K_VALUE },
-	{ "key", O_KEY, K_LIST },
-	{ "signing-key", O_SIGNING_KEY, K_LIST },
-	{ "role", O_ROLE, K_VALUE },
-	{ "name", O_NAME, K_PAIR },
-	{ "targets-from", O_TARGETS_FROM, K_VALUE },
-	{ "custom", O_CUSTOM, K_VALUE },
-	{ "custom-file", O_CUSTOM_FILE, K_VALUE },
-	{ "paths", O_PATHS, K_LIST },
-	{ "path-hash-prefixes", O_PREFIXES, K_LIST },
-	{ "threshold", O_THRESHOLD, K_VALUE },
-	{ "terminating", O_TERMINATING, K_FLAG },
-	{ "delegator", O_DELEGATOR, K_VALUE },
-	{ "role-key", O_ROLE_KEY, K_LIST },
-	{ "remove", O_REMOVE, K_LIST },
-	{ "add", O_ADD, K_LIST },
-	{ "at", O_AT, K_VALUE },
-	{ "no-recover", O_NO_RECOVER, K_FLAG },
-	{ "mixed-reason", O_MIXED_REASON, K_VALUE },
-	{ "advisory", O_ADVISORY, K_VALUE },
-};
-
-struct strlist {
-	const char **v;
-	size_t n, cap;
-};
-
-static int strlist_add(struct strlist *l, const char *s)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		const char **n = reallocarray(l->v, cap, sizeof(*n));
-
-		if (!n)
-			return -1;
-		l->v = n;
-		l->cap = cap;
-	}
-	l->v[l->n++] = s;
-	return 0;
-}
-
-struct args {
-	const char *val[O_COUNT];
-	bool flag[O_COUNT];
-	struct strlist list[O_COUNT]; /* K_LIST values; K_PAIR values in pairs */
-	struct strlist operands;
-};
-
-static void args_done(struct args *a)
-{
-	for (int i = 0; i < O_COUNT; i++)
-		free(a->list[i].v);
-	free(a->operands.v);
-}
+_Static_assert(O_COUNT <= UPKS_ARGS_MAX, "too many options for struct upks_args");
 
 struct command {
 	const char *name;
-	int (*run)(struct args *a);
+	int (*run)(struct upks_args *a);
 	const char *usage;   /* after "upkeep-server NAME " */
 	const char *summary; /* one sentence */
 	const char *help;    /* option lines */
@@ -172,25 +128,29 @@ struct command {
 static const char *opt_name(enum opt_id id)
 {
 	for (size_t i = 0; i < UPK_ARRAY_SIZE(optdefs); i++) {
-		if (optdefs[i].id == id)
+		if (optdefs[i].id == (int)id)
 			return optdefs[i].name;
 	}
 	return "?";
 }
 
-static bool accepts(const struct command *c, enum opt_id id)
+static bool accepts(const void *ctx, int id)
 {
+	const struct command *c = ctx;
+
 	if (id == O_HELP || id == O_VERSION)
 		return true;
 	for (const enum opt_id *p = c->opts; *p; p++) {
-		if (*p == id)
+		if ((int)*p == id)
 			return true;
 	}
 	return false;
 }
 
-static void command_help(const struct command *c)
+static void command_help(const void *ctx)
 {
+	const struct command *c = ctx;
+
 	printf("Usage: %s %s %s\n\n%s\n\nOptions:\n%s"
 	       "  --help                   show this help and exit\n"
 	       "  --version                show the version and exit\n\n"
@@ -204,104 +164,23 @@ static void command_help(const struct command *c)
  * Parse argv (argv[0] is the command name). Returns -1 to go on, else the
  * exit code (0 after --help or --version, 2 on a usage error).
  */
-static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
+static int parse_args(const struct command *c, int argc, char **argv, struct upks_args *a)
 {
-	enum opt_id greedy = O_NONE;
-	bool options_end = false;
+	const struct upks_args_spec spec = {
+		.prog = PROG,
+		.cmd = c->name,
+		.defs = optdefs,
+		.n_defs = UPK_ARRAY_SIZE(optdefs),
+		.operands = c->operands,
+		.help_id = O_HELP,
+		.version_id = O_VERSION,
+		.version = UPKEEP_VERSION,
+		.help = command_help,
+		.accepts = accepts,
+		.ctx = c,
+	};
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct optdef *def = NULL;
-		const char *name, *eq;
-		size_t nlen;
-
-		if (!options_end && strcmp(arg, "--") == 0) {
-			options_end = true;
-			greedy = O_NONE;
-			continue;
-		}
-		if (!options_end && strcmp(arg, "-h") == 0)
-			arg = "--help";
-		if (options_end || strncmp(arg, "--", 2) != 0 || !arg[2]) {
-			if (!options_end && arg[0] == '-' && arg[1])
-				return upk_cli_usage_error(PROG, "%s: unknown option '%s'", c->name,
-							   arg);
-			if (greedy != O_NONE) {
-				if (strlist_add(&a->list[greedy], arg))
-					return upk_cli_usage_error(PROG, "out of memory");
-				continue;
-			}
-			if (!c->operands)
-				return upk_cli_usage_error(PROG, "%s: unexpected argument '%s'",
-							   c->name, arg);
-			if (strlist_add(&a->operands, arg))
-				return upk_cli_usage_error(PROG, "out of memory");
-			continue;
-		}
-		name = arg + 2;
-		eq = strchr(name, '=');
-		nlen = eq ? (size_t)(eq - name) : strlen(name);
-		for (size_t k = 0; k < UPK_ARRAY_SIZE(optdefs) && !def; k++) {
-			if (strlen(optdefs[k].name) == nlen &&
-			    !strncmp(optdefs[k].name, name, nlen))
-				def = &optdefs[k];
-		}
-		if (!def)
-			return upk_cli_usage_error(PROG, "%s: unknown option '%s'", c->name, arg);
-		if (!accepts(c, def->id))
-			return upk_cli_usage_error(PROG, "%s: option --%s does not apply here",
-						   c->name, def->name);
-		greedy = O_NONE;
-		if (def->id == O_HELP) {
-			command_help(c);
-			return 0;
-		}
-		if (def->id == O_VERSION) {
-			printf("%s %s\n", PROG, UPKEEP_VERSION);
-			return 0;
-		}
-		switch (def->kind) {
-		case K_FLAG:
-			if (eq)
-				return upk_cli_usage_error(PROG, "%s: --%s takes no value", c->name,
-							   def->name);
-			a->flag[def->id] = true;
-			break;
-		case K_VALUE:
-		case K_LIST: {
-			const char *value = eq ? eq + 1 : NULL;
-
-			if (!value) {
-				if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
-					return upk_cli_usage_error(PROG, "%s: --%s needs a value",
-								   c->name, def->name);
-				value = argv[++i];
-			}
-			if (def->kind == K_VALUE) {
-				if (a->val[def->id])
-					return upk_cli_usage_error(PROG, "%s: --%s is given twice",
-								   c->name, def->name);
-				a->val[def->id] = value;
-			} else {
-				if (strlist_add(&a->list[def->id], value))
-					return upk_cli_usage_error(PROG, "out of memory");
-				if (!c->operands)
-					greedy = def->id;
-			}
-			break;
-		}
-		case K_PAIR:
-			if (eq || i + 2 >= argc)
-				return upk_cli_usage_error(PROG, "%s: --%s takes two values",
-							   c->name, def->name);
-			if (strlist_add(&a->list[def->id], argv[i + 1]) ||
-			    strlist_add(&a->list[def->id], argv[i + 2]))
-				return upk_cli_usage_error(PROG, "out of memory");
-			i += 2;
-			break;
-		}
-	}
-	return -1;
+	return upks_args_parse(&spec, argc, argv, a);
 }
 
 /* ---- passphrases ---- */
@@ -552,10 +431,10 @@ static void arm_failpoint(void)
  * directory (--online-keys or UPKEEP_ONLINE_KEYS; required when need_online).
  * Returns -1 to go on, else the exit code.
  */
-static int common_setup(const char *cmd, struct args *a, struct common *c, bool need_online)
+static int common_setup(const char *cmd, struct upks_args *a, struct common *c, bool need_online)
 {
 	const char *online = a->val[O_ONLINE] ? a->val[O_ONLINE] : getenv("UPKEEP_ONLINE_KEYS");
-	struct strlist *ex = &a->list[O_EXPIRES];
+	struct upks_strlist *ex = &a->list[O_EXPIRES];
 	struct upk_diag d;
 	long long secs = UPKS_REPO_LOCK_TIMEOUT_MS / 1000;
 
@@ -616,7 +495,7 @@ static void common_signers(struct common *c)
 	c->ctx.passphrase_len = c->keys.pass.len;
 }
 
-static int load_signers(struct common *c, const struct strlist *l, struct upk_diag *d)
+static int load_signers(struct common *c, const struct upks_strlist *l, struct upk_diag *d)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (load_private(&c->keys, l->v[i], NULL, d))
@@ -647,7 +526,7 @@ static void print_json(json_t *v)
 		fwrite(out.data, 1, out.len, stdout);
 }
 
-static int print_result(struct args *a, const char *what, const struct upks_repo_result *res)
+static int print_result(struct upks_args *a, const char *what, const struct upks_repo_result *res)
 {
 	if (a->flag[O_JSON]) {
 		_cleanup_json_ json_t *o =
@@ -691,7 +570,7 @@ static int finish(int code)
 
 /* ---- init ---- */
 
-static int run_init(struct args *a)
+static int run_init(struct upks_args *a)
 {
 	static const enum opt_id key_opt[UPK_ROLE_COUNT] = {
 		[UPK_ROLE_ROOT] = O_ROOT_KEY,
@@ -719,7 +598,7 @@ static int run_init(struct args *a)
 		return code;
 	}
 	for (int i = 0; i < UPK_ROLE_COUNT; i++) {
-		const struct strlist *l = &a->list[key_opt[i]];
+		const struct upks_strlist *l = &a->list[key_opt[i]];
 
 		if (!l->n) {
 			common_done(&c);
@@ -756,7 +635,7 @@ static int run_init(struct args *a)
 /* ---- publish ---- */
 
 /* Lines "PATH<TAB>FILE" of a list file; buf keeps the strings the entries point to. */
-static int read_target_list(const char *path, struct upk_buf *buf, struct strlist *pairs)
+static int read_target_list(const char *path, struct upk_buf *buf, struct upks_strlist *pairs)
 {
 	struct upk_diag d;
 	size_t line = 0;
@@ -791,7 +670,7 @@ static int read_target_list(const char *path, struct upk_buf *buf, struct strlis
 				return report(&d);
 			}
 			*tab = 0;
-			if (strlist_add(pairs, p) || strlist_add(pairs, tab + 1))
+			if (upks_strlist_add(pairs, p) || upks_strlist_add(pairs, tab + 1))
 				return out_of_memory();
 		}
 		p = nl + 1;
@@ -800,7 +679,7 @@ static int read_target_list(const char *path, struct upk_buf *buf, struct strlis
 }
 
 /* --custom JSON or --custom-file F: a JSON object. */
-static int read_custom(struct args *a, json_t **ret)
+static int read_custom(struct upks_args *a, json_t **ret)
 {
 	_cleanup_buf_ struct upk_buf b = UPK_BUF_INIT;
 	const char *src = a->val[O_CUSTOM];
@@ -850,7 +729,7 @@ static bool is_bundle_file(const char *file)
  * target's custom object goes into customs[i] (the caller releases them).
  * Returns -1 to go on, else the exit code; nothing is written either way.
  */
-static int prepare_bundles(struct args *a, const struct upks_repo_target_in *targets, size_t n,
+static int prepare_bundles(struct upks_args *a, const struct upks_repo_target_in *targets, size_t n,
 			   const json_t *custom, json_t **customs)
 {
 	_cleanup_json_ json_t *advisory = NULL;
@@ -909,13 +788,13 @@ static int prepare_bundles(struct args *a, const struct upks_repo_target_in *tar
 	return -1;
 }
 
-static int run_publish(struct args *a)
+static int run_publish(struct upks_args *a)
 {
 	_cleanup_buf_ struct upk_buf listbuf = UPK_BUF_INIT;
 	_cleanup_json_ json_t *custom = NULL;
 	_cleanup_free_ struct upks_repo_target_in *targets = NULL;
 	_cleanup_free_ json_t **customs = NULL;
-	struct strlist pairs = { 0 };
+	struct upks_strlist pairs = { 0 };
 	struct upks_repo_result res;
 	struct common c;
 	struct upk_diag d;
@@ -984,7 +863,7 @@ static int run_publish(struct args *a)
 
 /* ---- yank ---- */
 
-static int run_yank(struct args *a)
+static int run_yank(struct upks_args *a)
 {
 	struct upks_repo_result res;
 	struct common c;
@@ -1014,7 +893,7 @@ static int run_yank(struct args *a)
 
 /* ---- delegate ---- */
 
-static int run_delegate(struct args *a)
+static int run_delegate(struct upks_args *a)
 {
 	struct upks_repo_delegate_req q = { 0 };
 	struct upks_repo_result res;
@@ -1067,7 +946,7 @@ static int run_delegate(struct args *a)
 
 /* ---- rotate ---- */
 
-static int run_rotate(struct args *a)
+static int run_rotate(struct upks_args *a)
 {
 	_cleanup_free_ char(*ids)[UPK_KEYID_HEX_LEN + 1] = NULL;
 	_cleanup_free_ const char **remove = NULL;
@@ -1142,7 +1021,7 @@ static int run_rotate(struct args *a)
 
 /* ---- refresh ---- */
 
-static int run_refresh(struct args *a)
+static int run_refresh(struct upks_args *a)
 {
 	struct upks_repo_result res;
 	struct common c;
@@ -1178,7 +1057,7 @@ static bool parse_time(const char *s, int64_t *ret)
 	return upk_time_parse(s, ret) == UPK_OK;
 }
 
-static int run_verify(struct args *a)
+static int run_verify(struct upks_args *a)
 {
 	struct upks_repo_report rep = { 0 };
 	struct upk_diag d;
@@ -1386,7 +1265,7 @@ static const struct command commands[] = {
 static int dispatch(const char *name, int argc, char **argv)
 {
 	for (size_t i = 0; i < UPK_ARRAY_SIZE(commands); i++) {
-		struct args a;
+		struct upks_args a;
 		int code;
 
 		if (strcmp(commands[i].name, name) != 0)
@@ -1395,7 +1274,7 @@ static int dispatch(const char *name, int argc, char **argv)
 		code = parse_args(&commands[i], argc, argv, &a);
 		if (code < 0)
 			code = commands[i].run(&a);
-		args_done(&a);
+		upks_args_done(&a);
 		return finish(code);
 	}
 	return upk_cli_usage_error(PROG, "unknown command '%s'", name);
