@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The device-side bundle pipeline: see install.h. */
+#include "install.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "hash.h"
+#include "hex.h"
+#include "util.h"
+
+/* ==== the journal ====================================================== */
+
+#define STATE_MAGIC "upkeep-install-state 1\n"
+
+size_t upkc_install_state_serialize(const uint8_t header_sha256[UPK_SHA256_LEN],
+				    const char *component, uint64_t done, char *buf, size_t size)
+{
+	char hex[2 * UPK_SHA256_LEN + 1];
+	int n;
+
+	upk_hex_encode(header_sha256, UPK_SHA256_LEN, hex);
+	n = snprintf(buf, size, STATE_MAGIC "header %s\ncomponent %s\ndone %" PRIu64 "\n", hex,
+		     component, done);
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	return (size_t)n;
+}
+
+enum upk_err upkc_install_state_parse(const char *data, size_t len,
+				      const uint8_t header_sha256[UPK_SHA256_LEN],
+				      const char *component, uint64_t chunks, uint64_t *ret_done,
+				      struct upk_diag *reterr_diag)
+{
+	char want[UPKC_INSTALL_STATE_MAX];
+	size_t n = upkc_install_state_serialize(header_sha256, component, 0, want, sizeof(want));
+	size_t prefix, i;
+	uint64_t v = 0;
+
+	/* The expected text up to "done " is fixed by the bundle and component. */
+	if (n < 3)
+		return upk_diag_set(reterr_diag, UPK_E_FORMAT, "state", -1,
+				    "component name too long");
+	prefix = n - 2; /* without "0\n" */
+	if (len <= prefix + 1 || memcmp(data, want, prefix) != 0)
+		return upk_diag_set(reterr_diag, UPK_E_FORMAT, "state", -1,
+				    "journal of another bundle or component");
+	for (i = prefix; i < len - 1; i++) {
+		if (data[i] < '0' || data[i] > '9' || (i > prefix && v == 0) ||
+		    v > (UINT64_MAX - 9) / 10)
+			return upk_diag_set(reterr_diag, UPK_E_FORMAT, "state", (int64_t)i,
+					    "bad chunk count");
+		v = v * 10 + (uint64_t)(data[i] - '0');
+	}
+	if (data[len - 1] != '\n' || v > chunks)
+		return upk_diag_set(reterr_diag, UPK_E_FORMAT, "state", -1, "bad chunk count");
+	*ret_done = v;
+	return UPK_OK;
+}
+
+/* ==== the bundle source: a file or ranges of a URL ===================== */
+
+struct source {
+	int fd; /* -1 for a URL */
+	CURL *curl;
+	const char *url;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Receives a range's bytes as they arrive; non-OK aborts (it fills diag itself). */
+typedef enum upk_err (*range_sink_fn)(void *ctx, const uint8_t *data, size_t len);
+
+struct range_xfer {
+	range_sink_fn sink;
+	void *ctx;
+	size_t want, got;
+	bool overflow;
+	enum upk_err err; /* the sink's */
+};
+
+static size_t range_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct range_xfer *x = userdata;
+	size_t n = size * nmemb;
+
+	/* Endless data: never a byte past the range asked for. */
+	if (n > x->want - x->got) {
+		x->overflow = true;
+		return n ? 0 : 1;
+	}
+	x->err = x->sink(x->ctx, (const uint8_t *)ptr, n);
+	if (x->err)
+		return n ? 0 : 1;
+	x->got += n;
+	return n;
+}
+
+struct mem_sink {
+	uint8_t *buf;
+	size_t len;
+};
+
+static enum upk_err mem_sink_fn(void *ctx, const uint8_t *data, size_t len)
+{
+	struct mem_sink *m = ctx;
+
+	memcpy(m->buf + m->len, data, len);
+	m->len += len;
+	return UPK_OK;
+}
+
+static void source_done(struct source *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	s->fd = -1;
+	s->curl = NULL;
+}
+
+static enum upk_err source_open(struct source *s, const struct upkc_install_opts *o,
+				uint64_t *ret_length, struct upk_diag *d)
+{
+	struct stat st;
+	long connect = UPKC_FETCH_CONNECT_TIMEOUT, low_bytes = UPKC_FETCH_LOW_SPEED_BYTES,
+	     low_window = UPKC_FETCH_LOW_SPEED_WINDOW;
+	bool ok = true;
+
+	if (o->bundle_file) {
+		s->fd = open(o->bundle_file, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0)
+			return upk_diag_set(d, errno == ENOENT ? UPK_E_NOT_FOUND : UPK_E_IO,
+					    o->bundle_file, -1, "%s", strerror(errno));
+		if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode))
+			return upk_diag_set(d, UPK_E_USAGE, o->bundle_file, -1,
+					    "not a regular file");
+		if (o->bundle_length && o->bundle_length != (uint64_t)st.st_size)
+			return upk_diag_set(d, UPK_E_LENGTH, o->bundle_file, -1,
+					    "file is %jd bytes, signed length %" PRIu64,
+					    (intmax_t)st.st_size, o->bundle_length);
+		*ret_length = (uint64_t)st.st_size;
+		return UPK_OK;
+	}
+	if (o->fetch && o->fetch->connect_timeout_s > 0)
+		connect = o->fetch->connect_timeout_s;
+	if (o->fetch && o->fetch->low_speed_bytes > 0)
+		low_bytes = o->fetch->low_speed_bytes;
+	if (o->fetch && o->fetch->low_speed_window_s > 0)
+		low_window = o->fetch->low_speed_window_s;
+	/* upkc_fetch_new initializes libcurl for the process, once. */
+	{
+		struct upkc_fetch *f = NULL;
+		enum upk_err r = upkc_fetch_new(o->fetch, &f, d);
+		if (r)
+			return r;
+		upkc_fetch_free(f);
+	}
+	s->url = o->bundle_url;
+	s->curl = curl_easy_init();
+	if (!s->curl)
+		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "curl_easy_init");
+	ok = curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_URL, s->url) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_MAXREDIRS, 5L) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ==
+		     CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, connect) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, low_bytes) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, low_window) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_FAILONERROR, 1L) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "upkeep-client") == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, range_write_cb) == CURLE_OK &&
+	     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK;
+	if (!ok)
+		return upk_diag_set(d, UPK_E_USAGE, s->url, -1, "URL refused by libcurl");
+	if (!o->bundle_length)
+		return upk_diag_set(d, UPK_E_USAGE, s->url, -1,
+				    "the signed bundle length is required");
+	*ret_length = o->bundle_length;
+	return UPK_OK;
+}
+
+/* One Range request for exactly len bytes at off; no retry. */
+static enum upk_err range_once(struct source *s, uint64_t off, size_t len, range_sink_fn sink,
+			       void *ctx, struct upk_diag *d)
+{
+	struct range_xfer x = { .sink = sink, .ctx = ctx, .want = len };
+	char range[64];
+	long status = 0;
+	CURLcode cc;
+
+	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off, off + len - 1);
+	s->errbuf[0] = '\0';
+	if (curl_easy_setopt(s->curl, CURLOPT_RANGE, range) != CURLE_OK ||
+	    curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &x) != CURLE_OK)
+		return upk_diag_set(d, UPK_E_INTERNAL, s->url, -1, "libcurl setup failed");
+	cc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	/* 200 is the whole file: a server that ignores ranges, not an attack on the bound. */
+	if (status == 200)
+		return upk_diag_set(d, UPK_E_SERVER, s->url, (int64_t)off,
+				    "HTTP 200 to a range request: ranges not supported");
+	if (x.err)
+		return x.err;
+	if (x.overflow)
+		return upk_diag_set(d, UPK_E_TOO_LARGE, s->url, (int64_t)off,
+				    "more than the %zu bytes asked for", len);
+	if (cc == CURLE_OK) {
+		if (status != 206)
+			return upk_diag_set(d, UPK_E_SERVER, s->url, (int64_t)off,
+					    "HTTP %ld to a range request", status);
+		if (x.got != len)
+			return upk_diag_set(d, UPK_E_LENGTH, s->url, (int64_t)off,
+					    "%zu bytes of a %zu-byte range", x.got, len);
+		return UPK_OK;
+	}
+	if (cc == CURLE_HTTP_RETURNED_ERROR || status >= 400)
+		return upk_diag_set(d,
+				    status == 404 || status == 403 ? UPK_E_NOT_FOUND
+				    : status == 416		   ? UPK_E_LENGTH
+								   : UPK_E_SERVER,
+				    s->url, (int64_t)off, "HTTP %ld", status);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return upk_diag_set(d, UPK_E_SLOW, s->url, (int64_t)off, "%s", s->errbuf);
+	if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
+		return upk_diag_set(d, UPK_E_USAGE, s->url, -1, "%s", curl_easy_strerror(cc));
+	if (cc == CURLE_OUT_OF_MEMORY)
+		return upk_diag_set(d, UPK_E_NOMEM, s->url, -1, NULL);
+	return upk_diag_set(d, UPK_E_NETWORK, s->url, (int64_t)off, "%s",
+			    s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+}
+
+static bool is_transient(enum upk_err r)
+{
+	return r == UPK_E_NETWORK || r == UPK_E_SERVER || r == UPK_E_TIMEOUT;
+}
+
+/* Exactly len bytes at off of the bundle (len >= 1); retries transient errors. */
+static enum upk_err source_read(struct source *s, uint64_t off, size_t len, uint8_t *buf,
+				struct upk_diag *d)
+{
+	enum upk_err r = UPK_OK;
+	unsigned i;
+
+	if (s->fd >= 0) {
+		size_t got = 0;
+		while (got < len) {
+			ssize_t n = pread(s->fd, buf + got, len - got, (off_t)(off + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return upk_diag_set(d, UPK_E_IO, "bundle", (int64_t)(off + got),
+						    "%s", strerror(errno));
+			if (n == 0)
+				return upk_diag_set(d, UPK_E_LENGTH, "bundle", (int64_t)(off + got),
+						    "truncated");
+			got += (size_t)n;
+		}
+		return UPK_OK;
+	}
+	for (i = 0; i < UPKC_INSTALL_TRIES; i++) {
+		if (i) {
+			/* Back-off 200 ms, 400 ms, ... */
+			struct timespec ts = { 0, 200000000L << (i - 1) };
+			nanosleep(&ts, NULL);
+		}
+		struct mem_sink m = { buf, 0 };
+		r = range_once(s, off, len, mem_sink_fn, &m, d);
+		if (!is_transient(r))
+			return r;
+	}
+	return r;
+}
+
+/* ==== local chunk sources ============================================== */
+
+struct seed_entry {
+	uint8_t sha256[UPK_SHA256_LEN];
+	uint64_t offset;
+	uint32_t size;
+	uint32_t seed; /* index into the fds */
+};
+
+struct seeds {
+	int fd[UPKC_INSTALL_MAX_SEEDS];
+	size_t n_fd;
+	struct seed_entry *e;
+	size_t n, cap;
+};
+
+static void seeds_done(struct seeds *s)
+{
+	for (size_t i = 0; i < s->n_fd; i++)
+		close(s->fd[i]);
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static int seed_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, UPK_SHA256_LEN);
+}
+
+static enum upk_err read_full(int fd, uint64_t off, uint8_t *buf, size_t len, size_t *ret_got,
+			      const char *what, struct upk_diag *d)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return upk_diag_set(d, UPK_E_IO, what, (int64_t)(off + got), "%s",
+					    strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*ret_got = got;
+	return UPK_OK;
+}
+
+/*
+ * Index a seed file by the component's own cut rule, so that unchanged
+ * regions of an older image cut into the same chunks the bundle has.
+ */
+static enum upk_err seeds_add(struct seeds *s, const char *path,
+			      const struct upk_bundle_chunking *ck, struct upk_diag *d)
+{
+	size_t bufsize = (size_t)ck->max * 2, have = 0, pos = 0;
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint64_t file_off = 0; /* file offset of buf[0] */
+	bool eof = false;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return upk_diag_set(d, errno == ENOENT ? UPK_E_NOT_FOUND : UPK_E_IO, path, -1, "%s",
+				    strerror(errno));
+	s->fd[s->n_fd++] = fd;
+	buf = malloc(bufsize);
+	if (!buf)
+		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
+	for (;;) {
+		size_t cut;
+		uint8_t h[UPK_HASH_MAX_LEN];
+		enum upk_err r;
+
+		if (!eof && have - pos < ck->max) {
+			size_t got;
+			memmove(buf, buf + pos, have - pos);
+			file_off += pos;
+			have -= pos;
+			pos = 0;
+			r = read_full(fd, file_off + have, buf + have, bufsize - have, &got, path,
+				      d);
+			if (r)
+				return r;
+			have += got;
+			eof = have < bufsize;
+		}
+		if (pos == have)
+			break;
+		cut = upk_bundle_chunk_cut(ck, buf + pos, have - pos, eof);
+		if (cut == 0 || cut > have - pos)
+			return upk_diag_set(d, UPK_E_INTERNAL, path, -1, "chunker stalled");
+		r = upk_hash_oneshot(UPK_HASH_SHA256, buf + pos, cut, h);
+		if (r)
+			return upk_diag_set(d, r, NULL, -1, "sha256");
+		if (s->n == s->cap) {
+			size_t ncap = s->cap ? s->cap * 2 : 256;
+			struct seed_entry *ne = reallocarray(s->e, ncap, sizeof(*ne));
+			if (!ne)
+				return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
+			s->e = ne;
+			s->cap = ncap;
+		}
+		memcpy(s->e[s->n].sha256, h, UPK_SHA256_LEN);
+		s->e[s->n].offset = file_off + pos;
+		s->e[s->n].size = (uint32_t)cut;
+		s->e[s->n].seed = (uint32_t)(s->n_fd - 1);
+		s->n++;
+		pos += cut;
+	}
+	return UPK_OK;
+}
+
+static const struct seed_entry *seeds_find(const struct seeds *s, const uint8_t *sha256)
+{
+	if (!s->n)
+		return NULL;
+	return bsearch(sha256, s->e, s->n, sizeof(*s->e), seed_cmp);
+}
+
+/* ==== the install ====================================================== */
+
+struct install {
+	const struct upkc_install_opts *o;
+	struct upkc_install_stats st;
+	struct source src;
+	struct seeds seeds;
+	struct upk_buf header;
+	struct upk_bundle_header *h;
+	const struct upk_bundle_component *c;
+	int fd; /* the target */
+	uint8_t *in, *out;
+	size_t in_cap, out_cap;
+	/* Chunks queued for one Range request; run_cur/run_have: reception. */
+	struct upk_bundle_chunk run[UPKC_INSTALL_RUN_MAX];
+	size_t run_n, run_cur, run_have;
+	struct upk_diag *run_diag;
+	size_t max_run;
+	struct upk_bundle_decoder dec;
+};
+
+static void install_done(struct install *x)
+{
+	source_done(&x->src);
+	seeds_done(&x->seeds);
+	upk_bundle_header_free(x->h);
+	upk_buf_done(&x->header);
+	if (x->fd >= 0)
+		close(x->fd);
+	free(x->in);
+	free(x->out);
+	upk_bundle_decoder_done(&x->dec);
+}
+
+static enum upk_err read_header(struct install *x, uint64_t file_length, struct upk_diag *d)
+{
+	const struct upkc_install_opts *o = x->o;
+	uint8_t h[UPK_HASH_MAX_LEN];
+	enum upk_err r;
+
+	if (o->header_length < UPK_BUNDLE_MIN_HEADER || o->header_length > UPK_BUNDLE_MAX_HEADER ||
+	    o->header_length > file_length)
+		return upk_diag_set(d, UPK_E_LENGTH, "header", -1,
+				    "signed header length %" PRIu64 " impossible",
+				    o->header_length);
+	r = upk_buf_reserve(&x->header, (size_t)o->header_length);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, NULL);
+	r = source_read(&x->src, 0, (size_t)o->header_length, x->header.data, d);
+	if (r)
+		return r;
+	x->header.len = (size_t)o->header_length;
+	r = upk_hash_oneshot(UPK_HASH_SHA256, x->header.data, x->header.len, h);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "sha256");
+	/* Verify, then parse: not one byte of an unsigned header is interpreted. */
+	if (!upk_hash_equal(h, o->header_sha256, UPK_SHA256_LEN))
+		return upk_diag_set(d, UPK_E_HASH, "header", -1,
+				    "SHA-256 differs from the signed value");
+	return upk_bundle_header_parse(x->header.data, x->header.len, file_length, &x->h, d);
+}
+
+static enum upk_err journal(struct install *x, uint64_t done, struct upk_diag *d)
+{
+	char buf[UPKC_INSTALL_STATE_MAX];
+	size_t n;
+
+	/* The data first: a journal must never name a chunk that is not on disk. */
+	if (fdatasync(x->fd) != 0)
+		return upk_diag_set(d, UPK_E_IO, x->o->target, -1, "fdatasync: %s",
+				    strerror(errno));
+	n = upkc_install_state_serialize(x->h->sha256, x->c->name, done, buf, sizeof(buf));
+	if (!n)
+		return upk_diag_set(d, UPK_E_INTERNAL, x->o->state, -1, "state too long");
+	return upk_io_write_atomic(x->o->state, buf, n, 0600, d);
+}
+
+static enum upk_err load_journal(struct install *x, uint64_t *ret_done)
+{
+	struct upk_buf b = UPK_BUF_INIT;
+	uint64_t done = 0;
+
+	/* A missing, unreadable or foreign journal only means starting over. */
+	if (upk_io_read_file(x->o->state, UPKC_INSTALL_STATE_MAX, &b, NULL, NULL) == UPK_OK &&
+	    upkc_install_state_parse((const char *)b.data, b.len, x->h->sha256, x->c->name,
+				     x->c->chunks, &done, NULL) == UPK_OK)
+		*ret_done = done;
+	upk_buf_done(&b);
+	return UPK_OK;
+}
+
+static enum upk_err write_chunk(struct install *x, const struct upk_bundle_chunk *ch,
+				const uint8_t *data, struct upk_diag *d)
+{
+	size_t put = 0;
+
+	while (put < ch->size) {
+		ssize_t n = pwrite(x->fd, data + put, ch->size - put, (off_t)(ch->offset + put));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return upk_diag_set(d, errno == ENOSPC ? UPK_E_NOSPACE : UPK_E_IO,
+					    x->o->target, (int64_t)(ch->offset + put), "%s",
+					    n < 0 ? strerror(errno) : "short write");
+		put += (size_t)n;
+	}
+	x->st.bytes_written += ch->size;
+	return UPK_OK;
+}
+
+/* True (out filled) if the local file fd holds the chunk's bytes at off. */
+static enum upk_err local_match(int fd, uint64_t off, const struct upk_bundle_chunk *ch,
+				uint8_t *out, const char *what, bool *ret, struct upk_diag *d)
+{
+	uint8_t h[UPK_HASH_MAX_LEN];
+	size_t got;
+	enum upk_err r;
+
+	*ret = false;
+	r = read_full(fd, off, out, ch->size, &got, what, d);
+	if (r)
+		return r;
+	if (got != ch->size)
+		return UPK_OK;
+	r = upk_hash_oneshot(UPK_HASH_SHA256, out, ch->size, h);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "sha256");
+	*ret = upk_hash_equal(h, ch->sha256, UPK_SHA256_LEN);
+	return UPK_OK;
+}
+
+/* A chunk's stored bytes are in x->in: decode, verify, write. */
+static enum upk_err net_chunk_done(struct install *x, const struct upk_bundle_chunk *ch,
+				   struct upk_diag *d)
+{
+	enum upk_err r;
+
+	x->st.bytes_fetched += ch->stored_size;
+	r = upk_bundle_chunk_decode(&x->dec, x->c->codec, ch, x->in, ch->stored_size, x->out,
+				    x->out_cap, d);
+	if (r) {
+		upk_diag_prefix_where(d, x->c->name);
+		return r;
+	}
+	x->st.from_net++;
+	x->st.done++;
+	return write_chunk(x, ch, x->out, d);
+}
+
+/*
+ * Consecutive chunks to fetch are stored contiguously: one Range request
+ * for the run, each chunk decoded, verified and written as soon as its
+ * last byte arrives (so a kill loses at most the chunk in flight, and
+ * memory stays one chunk whatever the run's length).
+ */
+static enum upk_err run_sink(void *ctx, const uint8_t *data, size_t len)
+{
+	struct install *x = ctx;
+
+	while (len) {
+		const struct upk_bundle_chunk *ch;
+		size_t take;
+		enum upk_err r;
+
+		if (x->run_cur >= x->run_n)
+			return upk_diag_set(x->run_diag, UPK_E_INTERNAL, NULL, -1, "run overrun");
+		ch = &x->run[x->run_cur];
+		take = ch->stored_size - x->run_have;
+		if (take > len)
+			take = len;
+		memcpy(x->in + x->run_have, data, take);
+		x->run_have += take;
+		data += take;
+		len -= take;
+		if (x->run_have == ch->stored_size) {
+			r = net_chunk_done(x, ch, x->run_diag);
+			if (r)
+				return r;
+			x->run_cur++;
+			x->run_have = 0;
+		}
+	}
+	return UPK_OK;
+}
+
+static enum upk_err flush_run(struct install *x, struct upk_diag *d)
+{
+	enum upk_err r = UPK_OK;
+
+	if (x->src.fd >= 0) {
+		for (size_t i = 0; i < x->run_n && !r; i++) {
+			r = source_read(&x->src, x->run[i].file_offset, x->run[i].stored_size,
+					x->in, d);
+			if (!r)
+				r = net_chunk_done(x, &x->run[i], d);
+		}
+		x->run_n = 0;
+		return r;
+	}
+	x->run_cur = 0;
+	x->run_diag = d;
+	for (unsigned i = 0; i < UPKC_INSTALL_TRIES && x->run_cur < x->run_n; i++) {
+		const struct upk_bundle_chunk *first, *last = &x->run[x->run_n - 1];
+		if (i) {
+			/* Back-off 200 ms, 400 ms, ...; the chunks already written stay. */
+			struct timespec ts = { 0, 200000000L << (i - 1) };
+			nanosleep(&ts, NULL);
+		}
+		first = &x->run[x->run_cur];
+		x->run_have = 0;
+		r = range_once(&x->src, first->file_offset,
+			       (size_t)(last->file_offset + last->stored_size - first->file_offset),
+			       run_sink, x, d);
+		if (!is_transient(r))
+			break;
+	}
+	x->run_n = 0;
+	return r;
+}
+
+/* From a local source (written if needed), or queued for the network. */
+static enum upk_err put_chunk(struct install *x, const struct upk_bundle_chunk *ch,
+			      struct upk_diag *d)
+{
+	const struct seed_entry *se;
+	bool hit;
+	enum upk_err r;
+
+	r = local_match(x->fd, ch->offset, ch, x->out, x->o->target, &hit, d);
+	if (r)
+		return r;
+	if (hit) {
+		x->st.from_target++;
+		x->st.done++;
+		return UPK_OK;
+	}
+	se = seeds_find(&x->seeds, ch->sha256);
+	if (se && se->size == ch->size) {
+		/* The index said so; the bytes are hashed again as read. */
+		r = local_match(x->seeds.fd[se->seed], se->offset, ch, x->out, "seed", &hit, d);
+		if (r)
+			return r;
+		if (hit) {
+			x->st.from_seed++;
+			x->st.done++;
+			return write_chunk(x, ch, x->out, d);
+		}
+	}
+	/* A run is only of neighbours: a local chunk in between ends it. */
+	if (x->run_n && x->run[x->run_n - 1].index + 1 != ch->index) {
+		r = flush_run(x, d);
+		if (r)
+			return r;
+	}
+	x->run[x->run_n++] = *ch;
+	if (x->run_n >= x->max_run)
+		return flush_run(x, d);
+	return UPK_OK;
+}
+
+static enum upk_err check_whole(struct install *x, struct upk_diag *d)
+{
+	struct upk_hash_ctx hc = UPK_HASH_CTX_INIT;
+	uint8_t h[UPK_HASH_MAX_LEN];
+	uint64_t off = 0;
+	enum upk_err r;
+
+	r = upk_hash_init(&hc, UPK_HASH_SHA256);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "sha256");
+	while (off < x->c->size) {
+		size_t want = x->c->size - off < x->out_cap ? (size_t)(x->c->size - off)
+							    : x->out_cap,
+		       got;
+		r = read_full(x->fd, off, x->out, want, &got, x->o->target, d);
+		if (!r && got != want)
+			r = upk_diag_set(d, UPK_E_LENGTH, x->o->target, (int64_t)(off + got),
+					 "target shorter than the component");
+		if (!r)
+			r = upk_hash_update(&hc, x->out, got);
+		if (r) {
+			upk_hash_done(&hc);
+			return r;
+		}
+		off += got;
+	}
+	r = upk_hash_final(&hc, h);
+	upk_hash_done(&hc);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "sha256");
+	if (!upk_hash_equal(h, x->c->sha256, UPK_SHA256_LEN))
+		return upk_diag_set(d, UPK_E_HASH, x->o->target, -1,
+				    "component %s: SHA-256 of the written bytes differs",
+				    x->c->name);
+	return UPK_OK;
+}
+
+static enum upk_err install_run(struct install *x, struct upk_diag *d)
+{
+	const struct upkc_install_opts *o = x->o;
+	unsigned every = o->journal_every ? o->journal_every : UPKC_INSTALL_JOURNAL_EVERY;
+	struct upk_bundle_chunk_iter it;
+	struct upk_bundle_chunk ch;
+	uint64_t file_length = 0, done = 0, since = 0;
+	enum upk_err r;
+
+	if (!o->component || !o->target || !o->state || (!o->bundle_url == !o->bundle_file) ||
+	    o->n_seeds > UPKC_INSTALL_MAX_SEEDS || (o->n_seeds && !o->seeds) ||
+	    o->max_run > UPKC_INSTALL_RUN_MAX)
+		return upk_diag_set(d, UPK_E_USAGE, NULL, -1, "invalid install options");
+	x->max_run = o->max_run ? o->max_run : UPKC_INSTALL_RUN_MAX;
+	r = source_open(&x->src, o, &file_length, d);
+	if (r)
+		return r;
+	r = read_header(x, file_length, d);
+	if (r)
+		return r;
+	for (size_t i = 0; i < x->h->manifest->n_components; i++)
+		if (strcmp(x->h->manifest->components[i].name, o->component) == 0)
+			x->c = &x->h->manifest->components[i];
+	if (!x->c)
+		return upk_diag_set(d, UPK_E_NOT_FOUND, o->component, -1,
+				    "no such component in the bundle");
+	x->st.chunks = x->c->chunks;
+	x->st.size = x->c->size;
+	/* Buffers sized by this component's largest chunk, not the format's limit. */
+	upk_bundle_chunk_iter_init(&it, x->c);
+	while (upk_bundle_chunk_iter_next(&it, &ch)) {
+		if (ch.size > x->out_cap)
+			x->out_cap = ch.size;
+		if (ch.stored_size > x->in_cap)
+			x->in_cap = ch.stored_size;
+	}
+	x->in = malloc(x->in_cap ? x->in_cap : 1);
+	x->out = malloc(x->out_cap ? x->out_cap : 1);
+	if (!x->in || !x->out)
+		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
+	r = upk_bundle_decoder_init(&x->dec);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "decoder");
+	for (size_t i = 0; i < o->n_seeds; i++) {
+		r = seeds_add(&x->seeds, o->seeds[i], &x->c->chunking, d);
+		if (r)
+			return r;
+	}
+	if (x->seeds.n)
+		qsort(x->seeds.e, x->seeds.n, sizeof(*x->seeds.e), seed_cmp);
+	/* Only now, with a verified header, is the target touched. */
+	x->fd = open(o->target, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (x->fd < 0)
+		return upk_diag_set(d, UPK_E_IO, o->target, -1, "%s", strerror(errno));
+	r = load_journal(x, &done);
+	if (r)
+		return r;
+	upk_bundle_chunk_iter_init(&it, x->c);
+	while (upk_bundle_chunk_iter_next(&it, &ch)) {
+		if (ch.index < done) {
+			x->st.from_journal++;
+			x->st.done++;
+			continue;
+		}
+		r = put_chunk(x, &ch, d);
+		if (r)
+			return r;
+		if (++since >= every && ch.index + 1 < x->c->chunks) {
+			r = flush_run(x, d);
+			if (r)
+				return r;
+			r = journal(x, ch.index + 1, d);
+			if (r)
+				return r;
+			since = 0;
+			if (o->progress)
+				o->progress(o->progress_ctx, &x->st);
+		}
+	}
+	r = flush_run(x, d);
+	if (r)
+		return r;
+	r = check_whole(x, d);
+	if (r == UPK_E_HASH) {
+		/*
+		 * The target changed under a journaled chunk: forget the journal so
+		 * the next run re-verifies every chunk instead of failing forever.
+		 */
+		(void)journal(x, 0, NULL);
+	}
+	if (r)
+		return r;
+	if (o->truncate) {
+		struct stat st;
+		if (fstat(x->fd, &st) != 0)
+			return upk_diag_set(d, UPK_E_IO, o->target, -1, "%s", strerror(errno));
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > x->c->size &&
+		    ftruncate(x->fd, (off_t)x->c->size) != 0)
+			return upk_diag_set(d, UPK_E_IO, o->target, -1, "ftruncate: %s",
+					    strerror(errno));
+	}
+	r = journal(x, x->c->chunks, d);
+	if (r)
+		return r;
+	if (o->progress)
+		o->progress(o->progress_ctx, &x->st);
+	return UPK_OK;
+}
+
+enum upk_err upkc_install_component(const struct upkc_install_opts *o,
+				    struct upkc_install_stats *ret_stats,
+				    struct upk_diag *reterr_diag)
+{
+	struct install x = { .o = o, .src = { .fd = -1 }, .fd = -1 };
+	enum upk_err r;
+
+	upk_buf_init(&x.header);
+	r = install_run(&x, reterr_diag);
+	if (ret_stats)
+		*ret_stats = x.st;
+	install_done(&x);
+	return r;
+}
