@@ -316,38 +316,7 @@ expect 10 "$S" bundle info t.upk
 
 # A decompression bomb: a well-formed bundle (written here from FORMAT.md) whose one
 # chunk inflates past its declared size. Its header is valid: only --verify inflates.
-"$PY" - <<'EOF' || fail "writing the bomb"
-import hashlib, json, struct, zlib
-def tarhdr(name, size):
-    h = bytearray(512)
-    h[0:len(name)] = name.encode()
-    h[100:108] = b"000644 \0"; h[108:116] = b"000000 \0"; h[116:124] = b"000000 \0"
-    h[124:136] = b"%011o " % size; h[136:148] = b"14524770400 "
-    h[156:157] = b"0"; h[257:265] = b"ustar\x0000"
-    h[148:156] = b"        "
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h)
-def member(name, data):
-    return tarhdr(name, len(data)) + data + bytes(-len(data) % 512)
-declared = b"A" * 4096
-payload = zlib.compress(b"A" * 1000000, 9)
-idx = b"UPKIDX1\n" + struct.pack("<II", 1, 0) + struct.pack("<II", 4096, len(payload)) + \
-    hashlib.sha256(declared).digest()
-def manifest(off):
-    m = {"format": "upkeep-bundle", "format_version": 1, "product": "cam", "hardware": ["x"],
-         "version": "1.0.0", "build_time": "2026-01-01T00:00:00Z", "security_version": 1,
-         "kind": "feature", "requirements": [],
-         "components": [{"name": "m", "type": "model", "size": 4096,
-                         "sha256": hashlib.sha256(declared).hexdigest(), "chunks": 1,
-                         "codec": "zlib", "data_offset": off, "data_length": len(payload),
-                         "chunking": {"algorithm": "fixed", "size": 4096}}]}
-    return json.dumps(m, sort_keys=True, separators=(",", ":")).encode()
-off = 0
-for _ in range(3):
-    head = member("manifest.json", manifest(off)) + member("index/m", idx)
-    off = len(head) + 512
-open("bomb.upk", "wb").write(head + member("data/m", payload) + bytes(1024))
-EOF
+"$PY" "$UPKEEP_SOURCE_DIR/tests/tools/write_bomb_bundle.py" bomb.upk || fail "writing the bomb"
 expect 0 "$S" bundle info bomb.upk
 expect 10 "$S" bundle info --verify bomb.upk
 err_is "data/m: chunk inflates beyond its size of 4096 bytes.*TOO_LARGE"
