@@ -2872,6 +2872,31 @@ static void verify_sig(struct vctx *v, const char *file, enum upk_err r, const s
 		problem(v, r, file, "%s", d->reason);
 }
 
+/*
+ * Load the top-level snapshot or targets version that mf lists (file gets
+ * "metadata/N.ROLE.json"), and check it as a client would: signed by root's
+ * keys for the role, not expired; record it in the summary. NULL if it
+ * could not be loaded (the problem is recorded).
+ */
+static struct upk_meta *vload_top(struct vctx *v, const struct upk_meta *root, enum upk_role role,
+				  const struct upk_metafile *mf, char *file, size_t file_size)
+{
+	struct upk_diag d;
+	struct upk_meta *m;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%lld.%s.json", (long long)mf->version, upk_role_name(role));
+	snprintf(file, file_size, "metadata/%s", name);
+	m = vload(v, name, role, mf);
+	if (!m)
+		return NULL;
+	upk_diag_clear(&d);
+	verify_sig(v, file, upk_meta_verify_by_root(root, role, m, &d), &d);
+	check_expiry(v, file, m);
+	role_summary(v, upk_role_name(role), m);
+	return m;
+}
+
 /* TUF 5.3: every root from 1 on, each signed by its predecessor's threshold and its own. */
 static struct upk_meta *verify_roots(struct vctx *v)
 {
@@ -3421,19 +3446,10 @@ enum upk_err upks_repo_verify(const char *repo, int64_t now, bool recover_journa
 		}
 		mf = ts ? upk_meta_find_meta(ts, "snapshot.json") : NULL;
 		if (mf) {
-			char name[64], file[80];
+			char file[80];
 
-			snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)mf->version);
-			snprintf(file, sizeof(file), "metadata/%s", name);
-			snap = vload(&v, name, UPK_ROLE_SNAPSHOT, mf);
+			snap = vload_top(&v, root, UPK_ROLE_SNAPSHOT, mf, file, sizeof(file));
 			if (snap) {
-				upk_diag_clear(&vd);
-				verify_sig(
-					&v, file,
-					upk_meta_verify_by_root(root, UPK_ROLE_SNAPSHOT, snap, &vd),
-					&vd);
-				check_expiry(&v, file, snap);
-				role_summary(&v, "snapshot", snap);
 				rep.snapshot_version = snap->version;
 				mf = upk_meta_find_meta(snap, "targets.json");
 				if (!mf)
@@ -3442,19 +3458,10 @@ enum upk_err upks_repo_verify(const char *repo, int64_t now, bool recover_journa
 			}
 		}
 		if (snap && mf) {
-			char name[64], file[80];
+			char file[80];
 
-			snprintf(name, sizeof(name), "%lld.targets.json", (long long)mf->version);
-			snprintf(file, sizeof(file), "metadata/%s", name);
-			top = vload(&v, name, UPK_ROLE_TARGETS, mf);
+			top = vload_top(&v, root, UPK_ROLE_TARGETS, mf, file, sizeof(file));
 			if (top) {
-				upk_diag_clear(&vd);
-				verify_sig(
-					&v, file,
-					upk_meta_verify_by_root(root, UPK_ROLE_TARGETS, top, &vd),
-					&vd);
-				check_expiry(&v, file, top);
-				role_summary(&v, "targets", top);
 				rep.targets_version = top->version;
 				if (vrole_add(&v, "targets", top, -1, NULL)) {
 					upk_meta_free(top);
