@@ -4,6 +4,7 @@
 # exit codes, error lines, the requests in the server's log, the metadata
 # directory's contents and bytes.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib_check.bash"
 
 : "${UPKEEP_BUILD_DIR:?UPKEEP_BUILD_DIR must point at the build directory}"
 CLIENT="$UPKEEP_BUILD_DIR/client/upkeep-client"
@@ -26,16 +27,6 @@ cleanup() {
 trap cleanup EXIT
 OUT="$work/out"
 ERR="$work/err"
-checks=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- stdout:" >&2
-	cat "$OUT" >&2 || true
-	echo "--- stderr:" >&2
-	cat "$ERR" >&2 || true
-	exit 1
-}
 
 # serve DIR: start a static HTTP server for DIR; sets PORT and LOG.
 serve() {
@@ -70,15 +61,6 @@ requests_are() {
 $got
 expected:
 $want"
-	checks=$((checks + 1))
-}
-
-# expect CODE CMD...: run CMD, want exit code CODE.
-expect() {
-	local want=$1 rc=0
-	shift
-	"$@" </dev/null >"$OUT" 2>"$ERR" || rc=$?
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
 	checks=$((checks + 1))
 }
 

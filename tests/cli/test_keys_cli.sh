@@ -3,6 +3,7 @@
 # codes and error lines; key ids checked against securesystemslib; failures leave
 # every file byte-identical and write nothing new; passphrase prompts on a pty.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib_check.bash"
 
 : "${UPKEEP_BUILD_DIR:?UPKEEP_BUILD_DIR must point at the build directory}"
 K="$UPKEEP_BUILD_DIR/keys/upkeep-keys"
@@ -16,34 +17,11 @@ cd "$work/keys"
 unset UPKEEP_PASSPHRASE UPKEEP_NEW_PASSPHRASE
 OUT="$work/io/out"
 ERR="$work/io/err"
-checks=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- stdout:" >&2
-	cat "$OUT" >&2 || true
-	echo "--- stderr:" >&2
-	cat "$ERR" >&2 || true
-	exit 1
-}
-
-# expect CODE CMD...: run CMD with stdin from /dev/null, want exit code CODE.
-expect() {
-	local want=$1 rc=0
-	shift
-	"$@" </dev/null >"$OUT" 2>"$ERR" || rc=$?
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
-	checks=$((checks + 1))
-}
 
 # err_is REGEX: stderr is exactly one line matching REGEX.
 err_is() {
 	[ "$(wc -l <"$ERR")" = 1 ] || fail "stderr is not one line"
 	grep -qE -- "$1" "$ERR" || fail "stderr does not match /$1/"
-}
-
-out_has() {
-	grep -qE -- "$1" "$OUT" || fail "stdout does not match /$1/"
 }
 
 # Listing and hashes of the key directory: compared before and after a failure.

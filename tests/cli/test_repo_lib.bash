@@ -1,6 +1,7 @@
 # Shared helpers of the repository command tests (tests/cli/test_repo_*.sh), sourced
 # by each. Not a test itself (ctest runs tests/cli/test_*.sh only).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib_check.bash"
 
 : "${UPKEEP_BUILD_DIR:?UPKEEP_BUILD_DIR must point at the build directory}"
 S="$UPKEEP_BUILD_DIR/server/upkeep-server"
@@ -24,39 +25,12 @@ cd "$work"
 mkdir io keys online
 OUT="$work/io/out"
 ERR="$work/io/err"
-checks=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- stdout:" >&2
-	cat "$OUT" >&2 || true
-	echo "--- stderr:" >&2
-	cat "$ERR" >&2 || true
-	exit 1
-}
-
-# expect CODE CMD...: run CMD with stdin from /dev/null, want exit code CODE.
-expect() {
-	local want=$1 rc=0
-	shift
-	"$@" </dev/null >"$OUT" 2>"$ERR" || rc=$?
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
-	checks=$((checks + 1))
-}
 
 # err_is REGEX: stderr is exactly one line, the CLI.md error line, matching REGEX.
 err_is() {
 	[ "$(wc -l <"$ERR")" = 1 ] || fail "stderr is not one line"
 	grep -qE -- '^upkeep-server: ' "$ERR" || fail "stderr is not an upkeep-server error line"
 	grep -qE -- "$1" "$ERR" || fail "stderr does not match /$1/"
-}
-
-err_has() {
-	grep -qE -- "$1" "$ERR" || fail "stderr does not match /$1/"
-}
-
-out_has() {
-	grep -qE -- "$1" "$OUT" || fail "stdout does not match /$1/"
 }
 
 # Every path and every file's hash under DIR: compared before and after a refusal.
