@@ -911,6 +911,29 @@ static enum upk_err serialize(struct txn *t, const struct upk_meta *m, const cha
 	return UPK_OK;
 }
 
+/*
+ * The next version of an online role (snapshot or timestamp) from its
+ * `signed` object sig: version and expiry stamped, checked, signed with the
+ * online keys root lists for the role, serialized.
+ */
+static enum upk_err sign_online(struct txn *t, const struct upk_meta *root, json_t *sig,
+				enum upk_role role, const struct upk_meta *current,
+				struct upk_meta **ret_new, struct upk_buf *ret_bytes)
+{
+	const char *label = upk_role_name(role);
+	enum upk_err r;
+
+	r = stamp(t, sig, label, (current ? current->version : 0) + 1);
+	if (!r)
+		r = build(t, sig, role, label, ret_new);
+	if (!r)
+		r = sign_role(t, *ret_new, label, root->keys, root->n_keys, &root->roles[role],
+			      true, true);
+	if (!r)
+		r = serialize(t, *ret_new, label, upk_role_max_size(role), ret_bytes);
+	return r;
+}
+
 /* META entry {"version", "length", "hashes"} for file bytes. */
 static enum upk_err metafile_entry(const struct upk_buf *bytes, int64_t version, json_t **ret)
 {
@@ -1879,15 +1902,8 @@ static enum upk_err txn_prepare(struct txn *t)
 			    json_object_set_new(meta, entry, e))
 				return nomem(t->d);
 		}
-		r = stamp(t, sig, "snapshot", (t->snapshot ? t->snapshot->version : 0) + 1);
-		if (!r)
-			r = build(t, sig, UPK_ROLE_SNAPSHOT, "snapshot", &t->snap_new);
-		if (!r)
-			r = sign_role(t, t->snap_new, "snapshot", root->keys, root->n_keys,
-				      &root->roles[UPK_ROLE_SNAPSHOT], true, true);
-		if (!r)
-			r = serialize(t, t->snap_new, "snapshot", UPK_META_MAX_SNAPSHOT,
-				      &t->snap_bytes);
+		r = sign_online(t, root, sig, UPK_ROLE_SNAPSHOT, t->snapshot, &t->snap_new,
+				&t->snap_bytes);
 		if (r)
 			return r;
 	}
@@ -1907,15 +1923,8 @@ static enum upk_err txn_prepare(struct txn *t)
 		if (r || !e ||
 		    json_object_set_new(json_object_get(sig, "meta"), "snapshot.json", e))
 			return nomem(t->d);
-		r = stamp(t, sig, "timestamp", (t->timestamp ? t->timestamp->version : 0) + 1);
-		if (!r)
-			r = build(t, sig, UPK_ROLE_TIMESTAMP, "timestamp", &t->ts_new);
-		if (!r)
-			r = sign_role(t, t->ts_new, "timestamp", root->keys, root->n_keys,
-				      &root->roles[UPK_ROLE_TIMESTAMP], true, true);
-		if (!r)
-			r = serialize(t, t->ts_new, "timestamp", UPK_META_MAX_TIMESTAMP,
-				      &t->ts_bytes);
+		r = sign_online(t, root, sig, UPK_ROLE_TIMESTAMP, t->timestamp, &t->ts_new,
+				&t->ts_bytes);
 		if (r)
 			return r;
 	}
