@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * upkeep-client.conf(5): a table of known keys drives libinih's callbacks.
- * libinih reads lines through our reader, which counts them (the library
- * as Debian builds it does not pass line numbers to the handler) and
- * refuses lines that would not fit its buffer: libinih would otherwise
- * split a long line in two and parse the tail as a line of its own.
+ * upkeep-client.conf(5): a table of known keys drives libinih's callbacks,
+ * the defaults and upkc_config_done. libinih reads lines through our
+ * reader, which counts them (the library as Debian builds it does not pass
+ * line numbers to the handler) and refuses lines that would not fit its
+ * buffer: libinih would otherwise split a long line in two and parse the
+ * tail as a line of its own. Checks between keys (the slots differ, a
+ * backend's key goes with its backend) run after the whole file is read,
+ * at the line of the key they refuse.
  */
 #include "config.h"
 #include "tuftime.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <ini.h>
@@ -17,49 +22,113 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "buf.h"
 #include "fileio.h"
 #include "util.h"
+#include "version.h"
 
 enum kind {
+	/* strings (char *), freed by upkc_config_done */
 	KIND_URL,      /* http:// or https:// URL */
 	KIND_ABSPATH,  /* absolute path */
-	KIND_DURATION, /* seconds, or with a unit */
-	KIND_BYTES,    /* positive integer */
+	KIND_COMMAND,  /* a shell command: no control characters */
+	KIND_NAME,     /* a product name (upk_bundle_name_is_valid) */
+	KIND_HARDWARE, /* a hardware id (FORMAT.md) */
+	KIND_SEMVER,   /* SemVer 2.0.0 */
+	/* numbers */
+	KIND_DURATION,	    /* int64_t seconds, at most max */
+	KIND_DURATION_LONG, /* long seconds, at most max (libcurl's type) */
+	KIND_BYTES,	    /* long, 1..max */
+	KIND_COUNT,	    /* long, 1..max */
+	KIND_SWITCH,	    /* bool: auto = true, off = false */
+	KIND_BACKEND,	    /* enum upkc_boot_backend */
 };
 
 struct key_def {
 	const char *section, *name;
 	enum kind kind;
-	bool required;
-	size_t offset; /* into struct upkc_config */
+	bool required;			/* by every command (parse time) */
+	size_t offset;			/* into struct upkc_config */
+	int64_t max;			/* numbers: the largest value; 0 = the kind's own bound */
+	const char *max_text;		/* the largest value in words, for messages */
+	const char *def;		/* strings: the default, NULL for none */
+	int64_t def_num;		/* numbers: the default (0 for none) */
+	enum upkc_boot_backend backend; /* only used with this backend; NONE: any */
 };
 
-#define FIELD(f) offsetof(struct upkc_config, f)
-
-static const struct key_def keys[] = {
-	{ "repository", "metadata_url", KIND_URL, true, FIELD(metadata_url) },
-	{ "repository", "targets_url", KIND_URL, true, FIELD(targets_url) },
-	{ "device", "state_dir", KIND_ABSPATH, true, FIELD(state_dir) },
-	{ "device", "trusted_root", KIND_ABSPATH, true, FIELD(trusted_root) },
-	{ "device", "clock_jump_warning", KIND_DURATION, false, FIELD(clock_jump_warning_s) },
-	{ "network", "connect_timeout", KIND_DURATION, false, FIELD(connect_timeout_s) },
-	{ "network", "low_speed_limit", KIND_BYTES, false, FIELD(low_speed_limit) },
-	{ "network", "low_speed_time", KIND_DURATION, false, FIELD(low_speed_time_s) },
-};
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+/* Designated initializers: a row names only what differs from zero. */
+#define KEY(sec, key, k, field, ...)                                       \
+	{                                                                  \
+		.section = (sec), .name = (key), .kind = (k),              \
+		.offset = offsetof(struct upkc_config, field), __VA_ARGS__ \
+	}
 
 /* Bounds of the [network] values: libcurl takes them as long, and a day is plenty. */
 #define MAX_NETWORK_SECONDS  86400
 #define MAX_BYTES_PER_SECOND 1000000000L
+/* A time limit for the device maker's commands: longer is a hang, not a check. */
+#define MAX_COMMAND_SECONDS 86400
+
+static const struct key_def keys[] = {
+	KEY("repository", "metadata_url", KIND_URL, metadata_url, .required = true),
+	KEY("repository", "targets_url", KIND_URL, targets_url, .required = true),
+	KEY("device", "state_dir", KIND_ABSPATH, state_dir, .required = true),
+	KEY("device", "trusted_root", KIND_ABSPATH, trusted_root, .required = true),
+	KEY("device", "clock_jump_warning", KIND_DURATION, clock_jump_warning_s,
+	    .def_num = UPKC_CONFIG_CLOCK_JUMP_WARNING),
+	KEY("device", "product", KIND_NAME, product),
+	KEY("device", "hardware", KIND_HARDWARE, hardware),
+	KEY("device", "factory_version", KIND_SEMVER, factory_version,
+	    .def = UPKC_CONFIG_FACTORY_VERSION),
+	KEY("slots", "a", KIND_ABSPATH, slot_a),
+	KEY("slots", "b", KIND_ABSPATH, slot_b),
+	KEY("boot", "backend", KIND_BACKEND, boot_backend),
+	KEY("boot", "file", KIND_ABSPATH, boot_file, .backend = UPKC_BOOT_FILE),
+	KEY("boot", "fw_env_config", KIND_ABSPATH, uboot_config, .backend = UPKC_BOOT_UBOOT),
+	KEY("boot", "default_env", KIND_ABSPATH, uboot_default_env, .backend = UPKC_BOOT_UBOOT),
+	KEY("boot", "grubenv", KIND_ABSPATH, grubenv, .backend = UPKC_BOOT_GRUB),
+	KEY("boot", "script", KIND_COMMAND, boot_script, .backend = UPKC_BOOT_SCRIPT),
+	KEY("boot", "cmdline", KIND_ABSPATH, cmdline, .def = UPKC_CONFIG_CMDLINE),
+	KEY("boot", "trial_boots", KIND_COUNT, trial_boots, .max = UPKC_CONFIG_MAX_TRIAL_BOOTS,
+	    .def_num = UPKC_CONFIG_TRIAL_BOOTS),
+	KEY("boot", "reboot_command", KIND_COMMAND, reboot_command),
+	KEY("health", "command", KIND_COMMAND, health_command),
+	KEY("health", "timeout", KIND_DURATION, health_timeout_s, .max = MAX_COMMAND_SECONDS,
+	    .max_text = "a day", .def_num = UPKC_CONFIG_HEALTH_TIMEOUT),
+	KEY("models", "dir", KIND_ABSPATH, models_dir),
+	KEY("models", "selftest_command", KIND_COMMAND, selftest_command),
+	KEY("models", "selftest_timeout", KIND_DURATION, selftest_timeout_s,
+	    .max = MAX_COMMAND_SECONDS, .max_text = "a day",
+	    .def_num = UPKC_CONFIG_SELFTEST_TIMEOUT),
+	KEY("policy", "security_updates", KIND_SWITCH, security_updates, .def_num = true),
+	KEY("policy", "feature_updates", KIND_SWITCH, feature_updates, .def_num = false),
+	KEY("policy", "poll_interval", KIND_DURATION, poll_interval_s,
+	    .def_num = UPKC_CONFIG_POLL_INTERVAL),
+	KEY("policy", "postpone_max", KIND_DURATION, postpone_max_s,
+	    .max = UPKC_CONFIG_MAX_POSTPONE, .max_text = "30 days",
+	    .def_num = UPKC_CONFIG_POSTPONE_MAX),
+	KEY("network", "connect_timeout", KIND_DURATION_LONG, connect_timeout_s,
+	    .max = MAX_NETWORK_SECONDS, .max_text = "a day"),
+	KEY("network", "low_speed_limit", KIND_BYTES, low_speed_limit, .max = MAX_BYTES_PER_SECOND),
+	KEY("network", "low_speed_time", KIND_DURATION_LONG, low_speed_time_s,
+	    .max = MAX_NETWORK_SECONDS, .max_text = "a day"),
+};
+#define N_KEYS UPK_ARRAY_SIZE(keys)
+
+/* The values of [boot] backend, indexed by enum upkc_boot_backend. */
+static const char *const backend_names[] = {
+	[UPKC_BOOT_NONE] = NULL,   [UPKC_BOOT_FILE] = "file",	  [UPKC_BOOT_UBOOT] = "uboot",
+	[UPKC_BOOT_GRUB] = "grub", [UPKC_BOOT_SCRIPT] = "script",
+};
 
 struct parse_state {
 	struct upkc_config cfg;
 	const char *name;
 	const char *text;
 	size_t len, pos;
-	unsigned line; /* of the line libinih works on */
-	bool seen[N_KEYS];
+	unsigned line;		  /* of the line libinih works on */
+	unsigned line_of[N_KEYS]; /* where each key was given; 0: not given */
 	bool failed;
 	enum upk_err err; /* of the first failure */
 	struct upk_diag *diag;
@@ -91,6 +160,17 @@ static bool fail(struct parse_state *st, bool with_line, const char *fmt, ...)
 	return false;
 }
 
+static bool fail_nomem(struct parse_state *st)
+{
+	if (st->failed)
+		return false;
+	if (st->diag)
+		upk_diag_set(st->diag, UPK_E_NOMEM, st->name, -1, NULL);
+	st->failed = true;
+	st->err = UPK_E_NOMEM;
+	return false;
+}
+
 static bool has_control(const char *s)
 {
 	for (; *s; s++) {
@@ -100,12 +180,111 @@ static bool has_control(const char *s)
 	return false;
 }
 
+/*
+ * FORMAT.md's hardware ids: a product name's characters plus ':' and '+'
+ * ("imx8mp:rev-b", "board+wifi"), so that the id a device is configured
+ * with can be compared byte for byte with a manifest's list.
+ */
+static bool hardware_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UPK_BUNDLE_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == ':' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+/* A decimal 1..max without sign, spaces or unit; false otherwise. */
+static bool parse_count(const char *value, long max, long *ret)
+{
+	char *end;
+	long long n;
+
+	if (value[0] < '0' || value[0] > '9')
+		return false;
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (errno || *end || n < 1 || n > max)
+		return false;
+	*ret = (long)n;
+	return true;
+}
+
+static void store_num(struct parse_state *st, const struct key_def *k, int64_t v)
+{
+	void *field = (char *)&st->cfg + k->offset;
+
+	switch (k->kind) {
+	case KIND_DURATION:
+		*(int64_t *)field = v;
+		break;
+	case KIND_DURATION_LONG:
+	case KIND_BYTES:
+	case KIND_COUNT:
+		*(long *)field = (long)v;
+		break;
+	case KIND_SWITCH:
+		*(bool *)field = v != 0;
+		break;
+	case KIND_BACKEND:
+		*(enum upkc_boot_backend *)field = (enum upkc_boot_backend)v;
+		break;
+	case KIND_URL:
+	case KIND_ABSPATH:
+	case KIND_COMMAND:
+	case KIND_NAME:
+	case KIND_HARDWARE:
+	case KIND_SEMVER:
+		assert(!"not a number");
+		break;
+	}
+}
+
+static bool store_str(struct parse_state *st, const struct key_def *k, const char *value)
+{
+	char **field = (char **)(void *)((char *)&st->cfg + k->offset);
+	char *copy = strdup(value);
+
+	if (!copy)
+		return fail_nomem(st);
+	assert(!*field); /* a key is set once: duplicates are refused before */
+	*field = copy;
+	return true;
+}
+
+static bool is_string(enum kind kind)
+{
+	switch (kind) {
+	case KIND_URL:
+	case KIND_ABSPATH:
+	case KIND_COMMAND:
+	case KIND_NAME:
+	case KIND_HARDWARE:
+	case KIND_SEMVER:
+		return true;
+	case KIND_DURATION:
+	case KIND_DURATION_LONG:
+	case KIND_BYTES:
+	case KIND_COUNT:
+	case KIND_SWITCH:
+	case KIND_BACKEND:
+		break;
+	}
+	return false;
+}
+
 static bool set_value(struct parse_state *st, const struct key_def *k, const char *value)
 {
-	char *base = (char *)&st->cfg + k->offset;
+	struct upk_semver semver;
 	int64_t secs;
-	char *copy, *end;
-	long long n;
+	long n;
 
 	switch (k->kind) {
 	case KIND_URL:
@@ -127,41 +306,73 @@ static bool set_value(struct parse_state *st, const struct key_def *k, const cha
 			return fail(st, true, "[%s] %s: control character in a path", k->section,
 				    k->name);
 		break;
+	case KIND_COMMAND:
+		if (has_control(value))
+			return fail(st, true, "[%s] %s: control character in a command", k->section,
+				    k->name);
+		break;
+	case KIND_NAME:
+		if (!upk_bundle_name_is_valid(value))
+			return fail(st, true,
+				    "[%s] %s: '%s' is not a name (1 to 64 of A-Z a-z 0-9 . _ -, "
+				    "not starting with . or -)",
+				    k->section, k->name, value);
+		break;
+	case KIND_HARDWARE:
+		if (!hardware_is_valid(value))
+			return fail(st, true,
+				    "[%s] %s: '%s' is not a hardware id (1 to 64 of A-Z a-z 0-9 "
+				    ". _ : + -, not starting with . or -)",
+				    k->section, k->name, value);
+		break;
+	case KIND_SEMVER:
+		if (upk_semver_parse(value, &semver) != UPK_OK)
+			return fail(st, true,
+				    "[%s] %s: '%s' is not a SemVer 2.0.0 version (like 1.4.0)",
+				    k->section, k->name, value);
+		break;
 	case KIND_DURATION:
+	case KIND_DURATION_LONG:
 		if (upk_duration_parse(value, true, &secs, NULL) != UPK_OK)
 			return fail(st, true,
 				    "[%s] %s: '%s' is not a duration (a positive number, "
 				    "optionally followed by s, m, h or d)",
 				    k->section, k->name, value);
-		if (!strcmp(k->section, "network")) {
-			if (secs > MAX_NETWORK_SECONDS)
-				return fail(st, true, "[%s] %s: '%s' is longer than a day",
-					    k->section, k->name, value);
-			*(long *)(void *)base = (long)secs;
-		} else {
-			*(int64_t *)(void *)base = secs;
-		}
+		if (k->max && secs > k->max)
+			return fail(st, true, "[%s] %s: '%s' is longer than %s", k->section,
+				    k->name, value, k->max_text);
+		store_num(st, k, secs);
 		return true;
 	case KIND_BYTES:
-		errno = 0;
-		n = (value[0] >= '0' && value[0] <= '9') ? strtoll(value, &end, 10) : 0;
-		if (n <= 0 || errno || *end || n > MAX_BYTES_PER_SECOND)
+		if (!parse_count(value, (long)k->max, &n))
 			return fail(st, true,
-				    "[%s] %s: '%s' is not a number of bytes from 1 to %ld",
-				    k->section, k->name, value, MAX_BYTES_PER_SECOND);
-		*(long *)(void *)base = (long)n;
+				    "[%s] %s: '%s' is not a number of bytes from 1 to %" PRId64,
+				    k->section, k->name, value, k->max);
+		store_num(st, k, n);
 		return true;
+	case KIND_COUNT:
+		if (!parse_count(value, (long)k->max, &n))
+			return fail(st, true, "[%s] %s: '%s' is not a number from 1 to %" PRId64,
+				    k->section, k->name, value, k->max);
+		store_num(st, k, n);
+		return true;
+	case KIND_SWITCH:
+		if (strcmp(value, "auto") != 0 && strcmp(value, "off") != 0)
+			return fail(st, true, "[%s] %s: '%s' is not auto or off", k->section,
+				    k->name, value);
+		store_num(st, k, !strcmp(value, "auto"));
+		return true;
+	case KIND_BACKEND:
+		for (size_t i = 0; i < UPK_ARRAY_SIZE(backend_names); i++) {
+			if (backend_names[i] && !strcmp(value, backend_names[i])) {
+				store_num(st, k, (int64_t)i);
+				return true;
+			}
+		}
+		return fail(st, true, "[%s] %s: '%s' is not file, uboot, grub or script",
+			    k->section, k->name, value);
 	}
-	copy = strdup(value);
-	if (!copy) {
-		if (st->diag)
-			upk_diag_set(st->diag, UPK_E_NOMEM, NULL, -1, NULL);
-		st->failed = true;
-		st->err = UPK_E_NOMEM;
-		return false;
-	}
-	*(char **)(void *)base = copy;
-	return true;
+	return store_str(st, k, value);
 }
 
 static bool known_section(const char *s)
@@ -187,11 +398,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
 			continue;
 		/* A continuation line (leading whitespace) arrives as a repeat, too. */
-		if (st->seen[i])
+		if (st->line_of[i])
 			return fail(st, true,
 				    "[%s] %s: given twice (or continued on an indented line)",
 				    section, name);
-		st->seen[i] = true;
+		st->line_of[i] = st->line;
 		if (!*value)
 			return fail(st, true, "[%s] %s: empty value", section, name);
 		return set_value(st, &keys[i], value);
@@ -250,14 +461,66 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
+static size_t key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			return i;
+	}
+	assert(!"no such key");
+	return 0;
+}
+
+/*
+ * What no single line shows: a missing required key (at the file), a key
+ * of another boot backend, the two slots on one path (at the line of the
+ * later key). Missing keys first, then in table order; the first failure
+ * is the one reported.
+ */
+static void check_keys(struct parse_state *st)
+{
+	size_t a = key_index("slots", "a"), b = key_index("slots", "b");
+
+	for (size_t i = 0; i < N_KEYS && !st->failed; i++) {
+		if (keys[i].required && !st->line_of[i])
+			fail(st, false, "[%s] %s is required", keys[i].section, keys[i].name);
+	}
+	for (size_t i = 0; i < N_KEYS && !st->failed; i++) {
+		if (st->line_of[i] && keys[i].backend != UPKC_BOOT_NONE &&
+		    keys[i].backend != st->cfg.boot_backend) {
+			st->line = st->line_of[i];
+			fail(st, true, "[%s] %s is only used with backend = %s", keys[i].section,
+			     keys[i].name, backend_names[keys[i].backend]);
+		}
+	}
+	if (!st->failed && st->cfg.slot_a && st->cfg.slot_b &&
+	    !strcmp(st->cfg.slot_a, st->cfg.slot_b)) {
+		st->line = st->line_of[a] > st->line_of[b] ? st->line_of[a] : st->line_of[b];
+		fail(st, true, "[slots] a and b are the same path '%s'", st->cfg.slot_a);
+	}
+}
+
+/* Defaults of the keys not given: strings are heap copies like given values. */
+static void set_defaults(struct parse_state *st)
+{
+	for (size_t i = 0; i < N_KEYS && !st->failed; i++) {
+		if (st->line_of[i])
+			continue;
+		if (!is_string(keys[i].kind))
+			store_num(st, &keys[i], keys[i].def_num);
+		else if (keys[i].def)
+			store_str(st, &keys[i], keys[i].def);
+	}
+}
+
 void upkc_config_done(struct upkc_config *cfg)
 {
 	if (!cfg)
 		return;
-	free(cfg->metadata_url);
-	free(cfg->targets_url);
-	free(cfg->state_dir);
-	free(cfg->trusted_root);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (is_string(keys[i].kind))
+			free(*(char **)(void *)((char *)cfg + keys[i].offset));
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -278,24 +541,18 @@ enum upk_err upkc_config_parse(const char *text, size_t len, const char *name,
 		return UPK_E_CONFIG;
 	}
 	rc = ini_parse_stream(reader, &st, handler, &st);
-	if (!st.failed && rc < 0) {
-		upkc_config_done(&st.cfg);
-		return upk_diag_set(reterr_diag, UPK_E_NOMEM, st.name, -1, NULL);
-	}
+	if (!st.failed && rc < 0)
+		fail_nomem(&st);
 	if (!st.failed && rc > 0) {
 		st.line = (unsigned)rc;
 		fail(&st, true, "syntax error: expected [section], key = value or a comment");
 	}
-	for (size_t i = 0; i < N_KEYS && !st.failed; i++) {
-		if (keys[i].required && !st.seen[i])
-			fail(&st, false, "[%s] %s is required", keys[i].section, keys[i].name);
-	}
+	check_keys(&st);
+	set_defaults(&st);
 	if (st.failed) {
 		upkc_config_done(&st.cfg);
 		return st.err;
 	}
-	if (!st.cfg.clock_jump_warning_s)
-		st.cfg.clock_jump_warning_s = UPKC_CONFIG_CLOCK_JUMP_WARNING;
 	*ret = st.cfg;
 	return UPK_OK;
 }
@@ -317,4 +574,49 @@ enum upk_err upkc_config_load(const char *path, struct upkc_config *ret,
 	}
 	return upkc_config_parse(text.data ? (const char *)text.data : "", text.len, path, ret,
 				 reterr_diag);
+}
+
+static enum upk_err missing(const char *name, struct upk_diag *reterr_diag, const char *what)
+{
+	return upk_diag_set(reterr_diag, UPK_E_CONFIG, name, -1,
+			    "%s is required by the device agent", what);
+}
+
+enum upk_err upkc_config_check_agent(const struct upkc_config *cfg, const char *name,
+				     struct upk_diag *reterr_diag)
+{
+	const char *key = NULL;
+
+	assert(cfg && (size_t)cfg->boot_backend < UPK_ARRAY_SIZE(backend_names));
+	if (!name)
+		name = "config";
+	if (!cfg->product)
+		return missing(name, reterr_diag, "[device] product");
+	if (!cfg->hardware)
+		return missing(name, reterr_diag, "[device] hardware");
+	if (!cfg->slot_a)
+		return missing(name, reterr_diag, "[slots] a");
+	if (!cfg->slot_b)
+		return missing(name, reterr_diag, "[slots] b");
+	switch (cfg->boot_backend) {
+	case UPKC_BOOT_NONE:
+		return missing(name, reterr_diag, "[boot] backend");
+	case UPKC_BOOT_FILE:
+		key = cfg->boot_file ? NULL : "file";
+		break;
+	case UPKC_BOOT_UBOOT:
+		key = cfg->uboot_config ? NULL : "fw_env_config";
+		break;
+	case UPKC_BOOT_GRUB:
+		key = cfg->grubenv ? NULL : "grubenv";
+		break;
+	case UPKC_BOOT_SCRIPT:
+		key = cfg->boot_script ? NULL : "script";
+		break;
+	}
+	if (key)
+		return upk_diag_set(reterr_diag, UPK_E_CONFIG, name, -1,
+				    "[boot] %s is required by the device agent with backend = %s",
+				    key, backend_names[cfg->boot_backend]);
+	return UPK_OK;
 }

@@ -83,7 +83,8 @@ enum upk_err upkc_fetch_new(const struct upkc_fetch_opts *opts, struct upkc_fetc
 		goto fail;
 	/* Signals are the application's; timeouts must not use SIGALRM. */
 	SETOPT(f->curl, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(f->curl, CURLOPT_PROTOCOLS_STR,
+	       opts && opts->allow_file ? "http,https,file" : "http,https");
 	SETOPT(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	/* Mirrors and CDNs redirect; what arrives is verified anyway. */
 	SETOPT(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
@@ -129,7 +130,8 @@ static enum upk_err map_result(struct upkc_fetch *f, CURLcode cc, const struct x
 	curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
 	/* if/else, not switch: CURLcode has ~100 values and grows (-Wswitch-enum). */
 	if (cc == CURLE_OK) {
-		if (status >= 200 && status < 300)
+		/* file:// (offline metadata) has no HTTP status. */
+		if ((status >= 200 && status < 300) || (status == 0 && !strncmp(url, "file:", 5)))
 			return UPK_OK;
 		return upk_diag_set(diag, UPK_E_SERVER, url, -1, "HTTP status %ld", status);
 	}
@@ -143,6 +145,8 @@ static enum upk_err map_result(struct upkc_fetch *f, CURLcode cc, const struct x
 					    status);
 		return upk_diag_set(diag, UPK_E_SERVER, url, -1, "HTTP status %ld", status);
 	}
+	if (cc == CURLE_FILE_COULDNT_READ_FILE)
+		return upk_diag_set(diag, UPK_E_NOT_FOUND, url, -1, "no such file");
 	if (cc == CURLE_WRITE_ERROR && x->err == UPK_E_TOO_LARGE)
 		return upk_diag_set(diag, UPK_E_TOO_LARGE, url, -1, "more than %llu bytes",
 				    (unsigned long long)x->max_len);

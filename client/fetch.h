@@ -36,6 +36,10 @@ struct upkc_fetch_opts {
 	long connect_timeout_s;	 /* 0: UPKC_FETCH_CONNECT_TIMEOUT */
 	long low_speed_bytes;	 /* minimum bytes per second; 0: UPKC_FETCH_LOW_SPEED_BYTES */
 	long low_speed_window_s; /* over this many seconds; 0: UPKC_FETCH_LOW_SPEED_WINDOW */
+	/* Also accept file:// URLs (an offline install reads the metadata of a USB
+	 * stick through the same workflow); a missing file is UPK_E_NOT_FOUND.
+	 * Redirects stay limited to http and https. */
+	bool allow_file;
 };
 
 #define UPKC_FETCH_CONNECT_TIMEOUT  30

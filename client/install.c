@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The device-side bundle pipeline: see install.h. */
 #include "install.h"
+#include "failpoint.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -290,10 +291,8 @@ static enum upk_err source_read(struct source *s, uint64_t off, size_t len, uint
 /* ==== local chunk sources ============================================== */
 
 struct seed_entry {
-	uint8_t sha256[UPK_SHA256_LEN];
-	uint64_t offset;
-	uint32_t size;
-	uint32_t seed; /* index into the fds */
+	uint64_t prefix; /* first 8 bytes of the SHA-256 */
+	uint64_t offset : 56, seed : 8;
 };
 
 struct seeds {
@@ -301,19 +300,36 @@ struct seeds {
 	size_t n_fd;
 	struct seed_entry *e;
 	size_t n, cap;
+	uint64_t *want; /* sorted prefixes of the component's chunks */
+	size_t n_want;
 };
+
+static uint64_t prefix_of(const uint8_t *h)
+{
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 static void seeds_done(struct seeds *s)
 {
 	for (size_t i = 0; i < s->n_fd; i++)
 		close(s->fd[i]);
 	free(s->e);
+	free(s->want);
 	memset(s, 0, sizeof(*s));
 }
 
 static int seed_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, UPK_SHA256_LEN);
+	const struct seed_entry *x = a, *y = b;
+	return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
 }
 
 static enum upk_err read_full(int fd, uint64_t off, uint8_t *buf, size_t len, size_t *ret_got,
@@ -383,6 +399,13 @@ static enum upk_err seeds_add(struct seeds *s, const char *path,
 		r = upk_hash_oneshot(UPK_HASH_SHA256, buf + pos, cut, h);
 		if (r)
 			return upk_diag_set(d, r, NULL, -1, "sha256");
+		{
+			uint64_t pf = prefix_of(h);
+			if (!bsearch(&pf, s->want, s->n_want, sizeof(pf), u64_cmp)) {
+				pos += cut;
+				continue;
+			}
+		}
 		if (s->n == s->cap) {
 			size_t ncap = s->cap ? s->cap * 2 : 256;
 			struct seed_entry *ne = reallocarray(s->e, ncap, sizeof(*ne));
@@ -391,10 +414,9 @@ static enum upk_err seeds_add(struct seeds *s, const char *path,
 			s->e = ne;
 			s->cap = ncap;
 		}
-		memcpy(s->e[s->n].sha256, h, UPK_SHA256_LEN);
+		s->e[s->n].prefix = prefix_of(h);
 		s->e[s->n].offset = file_off + pos;
-		s->e[s->n].size = (uint32_t)cut;
-		s->e[s->n].seed = (uint32_t)(s->n_fd - 1);
+		s->e[s->n].seed = (uint8_t)(s->n_fd - 1);
 		s->n++;
 		pos += cut;
 	}
@@ -405,7 +427,8 @@ static const struct seed_entry *seeds_find(const struct seeds *s, const uint8_t 
 {
 	if (!s->n)
 		return NULL;
-	return bsearch(sha256, s->e, s->n, sizeof(*s->e), seed_cmp);
+	struct seed_entry k = { .prefix = prefix_of(sha256) };
+	return bsearch(&k, s->e, s->n, sizeof(*s->e), seed_cmp);
 }
 
 /* ==== the install ====================================================== */
@@ -473,16 +496,20 @@ static enum upk_err read_header(struct install *x, uint64_t file_length, struct 
 static enum upk_err journal(struct install *x, uint64_t done, struct upk_diag *d)
 {
 	char buf[UPKC_INSTALL_STATE_MAX];
+	enum upk_err r;
 	size_t n;
 
 	/* The data first: a journal must never name a chunk that is not on disk. */
 	if (fdatasync(x->fd) != 0)
 		return upk_diag_set(d, UPK_E_IO, x->o->target, -1, "fdatasync: %s",
 				    strerror(errno));
+	upkc_failpoint("install: data synced");
 	n = upkc_install_state_serialize(x->h->sha256, x->c->name, done, buf, sizeof(buf));
 	if (!n)
 		return upk_diag_set(d, UPK_E_INTERNAL, x->o->state, -1, "state too long");
-	return upk_io_write_atomic(x->o->state, buf, n, 0600, d);
+	r = upk_io_write_atomic(x->o->state, buf, n, 0600, d);
+	upkc_failpoint("install: journal written");
+	return r;
 }
 
 static enum upk_err load_journal(struct install *x, uint64_t *ret_done)
@@ -515,6 +542,7 @@ static enum upk_err write_chunk(struct install *x, const struct upk_bundle_chunk
 		put += (size_t)n;
 	}
 	x->st.bytes_written += ch->size;
+	upkc_failpoint("install: chunk written");
 	return UPK_OK;
 }
 
@@ -645,7 +673,7 @@ static enum upk_err put_chunk(struct install *x, const struct upk_bundle_chunk *
 		return UPK_OK;
 	}
 	se = seeds_find(&x->seeds, ch->sha256);
-	if (se && se->size == ch->size) {
+	if (se) {
 		/* The index said so; the bytes are hashed again as read. */
 		r = local_match(x->seeds.fd[se->seed], se->offset, ch, x->out, "seed", &hit, d);
 		if (r)
@@ -748,11 +776,23 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	r = upk_bundle_decoder_init(&x->dec);
 	if (r)
 		return upk_diag_set(d, r, NULL, -1, "decoder");
+	if (o->n_seeds) {
+		x->seeds.want = calloc(x->c->chunks ? x->c->chunks : 1, sizeof(uint64_t));
+		if (!x->seeds.want)
+			return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
+		upk_bundle_chunk_iter_init(&it, x->c);
+		while (upk_bundle_chunk_iter_next(&it, &ch))
+			x->seeds.want[x->seeds.n_want++] = prefix_of(ch.sha256);
+		qsort(x->seeds.want, x->seeds.n_want, sizeof(uint64_t), u64_cmp);
+	}
 	for (size_t i = 0; i < o->n_seeds; i++) {
 		r = seeds_add(&x->seeds, o->seeds[i], &x->c->chunking, d);
 		if (r)
 			return r;
 	}
+	free(x->seeds.want);
+	x->seeds.want = NULL;
+	x->seeds.n_want = 0;
 	if (x->seeds.n)
 		qsort(x->seeds.e, x->seeds.n, sizeof(*x->seeds.e), seed_cmp);
 	/* Only now, with a verified header, is the target touched. */
@@ -788,6 +828,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	if (r)
 		return r;
 	r = check_whole(x, d);
+	upkc_failpoint("install: read back");
 	if (r == UPK_E_HASH) {
 		/*
 		 * The target changed under a journaled chunk: forget the journal so

@@ -691,6 +691,27 @@ bool upkc_updater_is_cached(const struct upkc_updater *u, const struct upk_targe
 	return ok;
 }
 
+static enum upk_err target_url(const struct upkc_updater *u, const struct upk_target *target,
+			       struct upk_buf *out);
+
+enum upk_err upkc_updater_target_url(const struct upkc_updater *u, const struct upk_target *target,
+				     struct upk_buf *out)
+{
+	if (!u->target_base.len)
+		return UPK_E_USAGE;
+	return target_url(u, target, out);
+}
+
+enum upk_err upkc_updater_top_targets(struct upkc_updater *u, const struct upk_meta **ret_meta,
+				      struct upk_diag *reterr_diag)
+{
+	enum upk_err r = upkc_updater_refresh(u, reterr_diag);
+
+	if (r)
+		return r;
+	return upk_trust_get_targets(u->trust, "targets", "root", ret_meta, reterr_diag);
+}
+
 /* The URL of a target: consistent snapshots put a digest before the basename. */
 static enum upk_err target_url(const struct upkc_updater *u, const struct upk_target *target,
 			       struct upk_buf *out)

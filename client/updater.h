@@ -116,6 +116,22 @@ UPK_WUR enum upk_err upkc_updater_download_target(struct upkc_updater *u,
 						  struct upk_diag *reterr_diag);
 
 /*
+ * Append the URL target is downloaded from (target_base_url, with the
+ * digest prefix of consistent snapshots) to out. UPK_E_USAGE without a
+ * target base URL.
+ */
+UPK_WUR enum upk_err upkc_updater_target_url(const struct upkc_updater *u,
+					     const struct upk_target *target, struct upk_buf *out);
+
+/*
+ * The top-level targets metadata, refreshing first if needed (the device
+ * agent looks for its newest release there).
+ */
+UPK_WUR enum upk_err upkc_updater_top_targets(struct upkc_updater *u,
+					      const struct upk_meta **ret_meta,
+					      struct upk_diag *reterr_diag);
+
+/*
  * The trusted metadata set (common/trust.h), for reporting what is trusted
  * (versions, expiry) after a refresh. Owned by the updater.
  */

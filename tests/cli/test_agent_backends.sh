@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The device agent through each boot backend, against the real tools on files
+# (fw_printenv/fw_setenv for `uboot`, grub-editenv for `grub`, a shell script for
+# `script`; `file` is covered by test_agent.sh): for each, install -> trial boot ->
+# health check -> commit; a release whose health check fails rolls back by itself; a
+# release that never boots falls back when the bootloader's counter runs out. The
+# bootloader simulator reads the same variables a U-Boot or GRUB script would.
+. "$(dirname "$0")/test_agent_lib.bash"
+
+agent_repo
+image "$work/rel/fw-1.1.0.img" 512 ok fw-1.1
+image "$work/rel/fw-1.2.0.img" 512 fail fw-1.1
+image "$work/rel/fw-1.3.0.img" 512 ok fw-1.3
+release 1.1.0 1 feature --firmware "$work/rel/fw-1.1.0.img"
+release 1.2.0 1 feature --firmware "$work/rel/fw-1.2.0.img"
+release 1.3.0 1 feature --firmware "$work/rel/fw-1.3.0.img"
+
+for backend in uboot grub script; do
+	rm -rf "$work/dev"
+	new_device "$backend"
+	[ "$booted" = A ] || fail "$backend: the factory slot A does not boot"
+	status_is "d['boot']['backend'] == '$backend' and not d['boot']['trial']"
+
+	client 0 install cam-1.1.0.upk --no-reboot
+	status_is "d['boot']['trial'] and d['boot']['primary'] == 'B' and d['boot']['tries_left'] == 2"
+	case $backend in
+	uboot)
+		fw_printenv -c "$dev/fw_env.config" upgrade_available bootlimit upkeep_slot >"$OUT"
+		out_has '^upgrade_available=1$'
+		out_has '^bootlimit=2$'
+		out_has '^upkeep_slot=B$'
+		;;
+	grub)
+		grub-editenv "$dev/grubenv" list >"$OUT"
+		out_has '^upkeep_trial=1$'
+		out_has '^upkeep_tries=11$'
+		;;
+	esac
+	power_on
+	[ "$booted" = B ] || fail "$backend: the trial slot B did not boot"
+	client 0 boot --no-reboot
+	out_has 'committed'
+	status_is "d['active'] == 'B' and not d['boot']['trial'] and d['boot']['primary'] == 'B'"
+	power_on
+	[ "$booted" = B ] || fail "$backend: the committed slot B does not boot again"
+
+	# Health check fails: rolled back by the agent, the old slot boots.
+	client 0 install cam-1.2.0.upk --no-reboot
+	power_on
+	[ "$booted" = A ] || fail "$backend: the 1.2.0 trial did not boot"
+	client 15 boot --no-reboot
+	status_is "d['active'] == 'B' and d['slots']['A']['status'] == 'bad' and not d['boot']['trial']"
+	power_on
+	[ "$booted" = B ] || fail "$backend: slot B does not boot after the rollback"
+
+	# Never boots: the bootloader falls back by itself after two tries.
+	client 0 install cam-1.3.0.upk --no-reboot
+	power_on
+	power_on
+	[ "$booted" = A ] || fail "$backend: second trial boot was not slot A"
+	power_on
+	[ "$booted" = B ] || fail "$backend: the boot counter ran out but slot B did not boot"
+	client 15 boot
+	err_has 'did not boot'
+	status_is "d['active'] == 'B' and d['trial'] is None and d['slots']['A']['status'] == 'bad'"
+	client 0 boot
+done
+
+# A boot state the agent cannot read is an error, never a guess; the device is unchanged.
+rm -rf "$work/dev"
+new_device grub
+client 0 status
+grub-editenv "$dev/grubenv" set upkeep_slot=C
+device_unchanged_after 1 install cam-1.1.0.upk --no-reboot
+err_has 'upkeep_slot'
+
+done_ok
