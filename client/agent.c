@@ -1535,8 +1535,10 @@ int upkc_agent_check(int argc, char **argv)
 			printf("verdict     does not apply: %s (%s)\n", verdict.reason,
 			       upk_err_name(verdict.err));
 		else
-			printf("verdict     applies; `run` %s\n",
-			       allowed ? "installs it automatically" : why);
+			printf("verdict     applies; %s%s%s\n",
+			       allowed ? "`run` installs it automatically"
+				       : "`run` leaves it to `install` (",
+			       allowed ? "" : why, allowed ? "" : ")");
 	}
 	release_done(&rel);
 	upkc_session_close(&s);
