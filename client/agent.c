@@ -633,6 +633,19 @@ static void remove_journals(const struct agent *a, const struct release *rel)
 	}
 }
 
+static void remove_trial_journals(const struct agent *a, const struct upkc_state_trial *tr)
+{
+	_cleanup_buf_ struct upk_buf j = UPK_BUF_INIT;
+
+	if (tr->firmware && !journal_path(a, "firmware", &j))
+		(void)unlink(str(&j));
+	for (size_t i = 0; i < tr->n_models; i++) {
+		upk_buf_done(&j);
+		if (!journal_path(a, tr->models[i].name, &j))
+			(void)unlink(str(&j));
+	}
+}
+
 /* ---- running the device maker's commands ---- */
 
 /* Run a configured check; true if it passed. `what` names it in messages. */
@@ -831,6 +844,11 @@ static enum upk_err rollback_trial(struct agent *a, const char *why, bool booted
 			 tr.version);
 	}
 	upkc_state_add_failed(st, tr.release);
+	/*
+	 * The journals of this release describe files that are gone or marked
+	 * bad now; a later install of it starts over instead of trusting them.
+	 */
+	remove_trial_journals(a, &tr);
 	memset(&st->trial, 0, sizeof(st->trial));
 	st->trial.slot = -1;
 	r = save_state(a, "rollback: state saved", d);

@@ -802,6 +802,23 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	r = load_journal(x, &done);
 	if (r)
 		return r;
+	if (done) {
+		/*
+		 * A journal is only as good as the file it describes: one that
+		 * names chunks past the end of a (replaced or truncated) file is
+		 * not trusted.
+		 */
+		struct stat sb;
+		uint64_t end = 0;
+
+		upk_bundle_chunk_iter_init(&it, x->c);
+		while (upk_bundle_chunk_iter_next(&it, &ch) && ch.index < done)
+			end = ch.offset + ch.size;
+		if (fstat(x->fd, &sb) != 0)
+			return upk_diag_set(d, UPK_E_IO, o->target, -1, "%s", strerror(errno));
+		if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < end)
+			done = 0;
+	}
 	upk_bundle_chunk_iter_init(&it, x->c);
 	while (upk_bundle_chunk_iter_next(&it, &ch)) {
 		if (ch.index < done) {
@@ -829,7 +846,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 		return r;
 	r = check_whole(x, d);
 	upkc_failpoint("install: read back");
-	if (r == UPK_E_HASH) {
+	if (r == UPK_E_HASH || r == UPK_E_LENGTH) {
 		/*
 		 * The target changed under a journaled chunk: forget the journal so
 		 * the next run re-verifies every chunk instead of failing forever.
