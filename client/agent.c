@@ -497,19 +497,46 @@ static enum upk_err judge(struct agent *a, const struct release *rel, bool *ret_
 
 struct progress {
 	const char *what;
-	bool tty;
+	bool tty;  /* a progress line on a terminal */
+	bool json; /* one JSON event per journal point on stdout (install --json) */
+	struct timespec start;
 };
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Bytes, rate and ETA on one rewritten terminal line; JSON events for agents. */
 static void on_progress(void *ctx, const struct upkc_install_stats *s)
 {
 	struct progress *p = ctx;
+	double secs = seconds_since(&p->start), rate, eta;
+	uint64_t done_bytes;
 
-	if (!p->tty || !s->chunks)
+	if (!s->chunks)
+		return;
+	done_bytes = s->done == s->chunks ? s->size : s->size / s->chunks * s->done;
+	rate = secs > 0 ? (double)done_bytes / secs : 0;
+	eta = rate > 0 ? (double)(s->size - done_bytes) / rate : 0;
+	if (p->json) {
+		printf("{\"event\": \"progress\", \"component\": \"%s\", \"chunks\": %" PRIu64
+		       ", \"done\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"size\": %" PRIu64
+		       ", \"fetched\": %" PRIu64 ", \"local\": %" PRIu64 ", \"seconds\": %.3f}\n",
+		       p->what, s->chunks, s->done, done_bytes, s->size, s->bytes_fetched,
+		       s->from_seed + s->from_target + s->from_journal, secs);
+		fflush(stdout);
+	}
+	if (!p->tty)
 		return;
 	fprintf(stderr,
-		"\r  %s: %3" PRIu64 "%% (%" PRIu64 "/%" PRIu64 " chunks, %" PRIu64
-		" fetched, %" PRIu64 " local)%s",
-		p->what, s->done * 100 / s->chunks, s->done, s->chunks, s->from_net,
+		"\r\033[K  %s: %3" PRIu64 "%%  %.1f/%.1f MiB  %.1f MiB/s  ETA %.0f s  (%" PRIu64
+		" chunks fetched, %" PRIu64 " local)%s",
+		p->what, s->done * 100 / s->chunks, (double)done_bytes / 1048576.0,
+		(double)s->size / 1048576.0, rate / 1048576.0, eta, s->from_net,
 		s->from_seed + s->from_target + s->from_journal, s->done == s->chunks ? "\n" : "");
 }
 
@@ -573,12 +600,16 @@ static enum upk_err install_one(struct agent *a, const struct release *rel,
 	struct upkc_fetch_opts fo = { .connect_timeout_s = a->cfg.connect_timeout_s,
 				      .low_speed_bytes = a->cfg.low_speed_limit,
 				      .low_speed_window_s = a->cfg.low_speed_time_s };
-	struct progress p = { .what = c->name, .tty = isatty(STDERR_FILENO) && !a->json };
+	struct progress p = { .what = c->name,
+			      .tty = isatty(STDERR_FILENO) && !a->json,
+			      .json = a->json };
 	struct upkc_install_opts o = { 0 };
 	struct upkc_install_stats stats = { 0 };
 	const char *seeds[1];
 	bool have = false;
 	enum upk_err r;
+
+	clock_gettime(CLOCK_MONOTONIC, &p.start);
 
 	if (journal_path(a, c->name, &journal))
 		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
@@ -867,7 +898,8 @@ static enum upk_err rollback_trial(struct agent *a, const char *why, bool booted
 static int usage_install(FILE *f)
 {
 	fprintf(f,
-		"Usage: upkeep-client install [TARGET] [--config FILE] [--no-reboot] [-v]\n"
+		"Usage: upkeep-client install [TARGET] [--config FILE] [--no-reboot] [--json] "
+		"[-v]\n"
 		"       upkeep-client install --from FILE.upk [--metadata DIR] [TARGET] ...\n\n"
 		"Refresh the TUF metadata, check the release (TARGET, or the newest one for\n"
 		"this product and hardware) against the device before downloading any payload\n"
@@ -882,6 +914,8 @@ static int usage_install(FILE *f)
 		"  TARGET           the target path (default: the newest release; with --from,\n"
 		"                   the file's name)\n"
 		"  --no-reboot      do not run [boot] reboot_command after arming the trial\n"
+		"  --json           JSON events on stdout instead of the narrative: one\n"
+		"                   \"progress\" object per journal point, then the outcome\n"
 		"  -v, --verbose    log requests and decisions on stderr\n\n"
 		"Exit status: 0 installed (or nothing to do), 1 I/O, 2 usage, 3 network or a\n"
 		"trial in progress, 10 integrity, 11 signature, 12 rollback (older version or\n"
@@ -1130,7 +1164,8 @@ int upkc_agent_install(int argc, char **argv)
 	struct args args = { 0 };
 	struct upk_diag d;
 	bool nothing;
-	int rc = parse_args("install", OPT_TARGET | OPT_FROM | OPT_REBOOT, argc, argv, &args);
+	int rc = parse_args("install", OPT_TARGET | OPT_FROM | OPT_REBOOT | OPT_JSON, argc, argv,
+			    &args);
 
 	upk_diag_clear(&d);
 	if (rc)
@@ -1141,6 +1176,18 @@ int upkc_agent_install(int argc, char **argv)
 		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d) || install_flow(a, &args, &nothing, &d))
 		return upkc_report(&d);
+	if (args.json) {
+		const struct upkc_state_trial *tr = &a->st.trial;
+
+		/* The outcome: a trial armed, models committed, or nothing to do. */
+		if (tr->phase == UPKC_TRIAL_ARMED)
+			printf("{\"event\": \"armed\", \"release\": \"%s\", \"version\": \"%s\", "
+			       "\"slot\": \"%s\"}\n",
+			       tr->release, tr->version, upkc_slot_name(tr->slot));
+		else
+			printf("{\"event\": \"%s\", \"firmware\": \"%s\"}\n",
+			       nothing ? "nothing to do" : "committed", a->st.fw_version);
+	}
 	return 0;
 }
 

@@ -74,8 +74,12 @@ image "$work/rel/fw-1.2.0.img" 512 fail fw-1.1
 model "$work/rel/detector-1.2.0.onnx" ok
 release 1.2.0 3 feature --firmware "$work/rel/fw-1.2.0.img" \
 	--model detector="$work/rel/detector-1.2.0.onnx"
-client 0 install --no-reboot
+# On a terminal: one progress line per component with bytes, rate and ETA.
+script -qec "$C install --config $dev/client.conf --no-reboot" /dev/null >"$OUT" 2>"$ERR" ||
+	fail "install on a terminal failed"
 out_has 'reused locally'
+grep -aqE 'firmware: 100%  0\.5/0\.5 MiB  [0-9.]+ MiB/s  ETA [0-9]+ s' "$OUT" ||
+	fail "no progress line on the terminal"
 power_on
 [ "$booted" = A ] || fail "the 1.2.0 trial did not boot from slot A"
 client 15 boot --no-reboot
@@ -93,7 +97,15 @@ client 0 boot
 # --- 1.3.0: does not boot at all -> the bootloader falls back by itself ---
 image "$work/rel/fw-1.3.0.img" 512 ok fw-1.3
 release 1.3.0 3 feature --firmware "$work/rel/fw-1.3.0.img"
-client 0 install --no-reboot
+client 0 install --no-reboot --json
+"$PY" - "$OUT" <<'EOF'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+prog = [e for e in ev if e["event"] == "progress"]
+assert prog and prog[-1]["done"] == prog[-1]["chunks"] and prog[-1]["bytes"] == 512 * 1024, ev
+assert ev[-1] == {"event": "armed", "release": "cam-1.3.0.upk", "version": "1.3.0", "slot": "A"}, ev
+EOF
+[ ! -s "$ERR" ] || fail "install --json wrote to stderr"
 for i in 1 2; do
 	power_on # the kernel of 1.3.0 hangs: `boot` never runs
 	[ "$booted" = A ] || fail "trial boot $i was not slot A"
