@@ -66,6 +66,25 @@ for backend in uboot grub script; do
 	client 0 boot
 done
 
+# A health check that hangs past its timeout, or dies of a signal, is a failure: rollback.
+for hc in 'sleep 30' 'kill -9 $$'; do
+	rm -rf "$work/dev"
+	new_device file
+	sed -i "s|^command = .*|command = $hc|; s|^timeout = 20s|timeout = 1s|" "$dev/client.conf"
+	client 0 install cam-1.1.0.upk --no-reboot
+	power_on
+	t0=$(date +%s)
+	client 15 boot --no-reboot
+	[ $(($(date +%s) - t0)) -lt 20 ] || fail "'$hc': the health check was not cut at its timeout"
+	case $hc in
+	sleep*) out_has 'health check timed out after 1 s' ;;
+	*) out_has 'health check exited with status 137' ;;
+	esac
+	status_is "d['active'] == 'A' and d['slots']['B']['status'] == 'bad' and d['trial'] is None"
+	power_on
+	[ "$booted" = A ] || fail "'$hc': slot A does not boot after the rollback"
+done
+
 # A boot state the agent cannot read is an error, never a guess; the device is unchanged.
 rm -rf "$work/dev"
 new_device grub
