@@ -180,27 +180,6 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/*
- * FORMAT.md's hardware ids: a product name's characters plus ':' and '+'
- * ("imx8mp:rev-b", "board+wifi"), so that the id a device is configured
- * with can be compared byte for byte with a manifest's list.
- */
-static bool hardware_is_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > UPK_BUNDLE_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == ':' || c == '+'))
-			return false;
-	}
-	return true;
-}
-
 /* A decimal 1..max without sign, spaces or unit; false otherwise. */
 static bool parse_count(const char *value, long max, long *ret)
 {
@@ -319,7 +298,7 @@ static bool set_value(struct parse_state *st, const struct key_def *k, const cha
 				    k->section, k->name, value);
 		break;
 	case KIND_HARDWARE:
-		if (!hardware_is_valid(value))
+		if (!upk_bundle_hardware_is_valid(value))
 			return fail(st, true,
 				    "[%s] %s: '%s' is not a hardware id (1 to 64 of A-Z a-z 0-9 "
 				    ". _ : + -, not starting with . or -)",

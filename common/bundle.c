@@ -130,7 +130,7 @@ bool upk_bundle_name_is_valid(const char *name)
 }
 
 /* Hardware identifiers also allow ':' and '+' ("imx8mp:rev-b", "board+wifi"). */
-static bool hardware_is_valid(const char *s)
+bool upk_bundle_hardware_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -562,7 +562,7 @@ static enum upk_err parse_hardware(const json_t *arr, struct upk_bundle_manifest
 	json_array_foreach (arr, i, v) {
 		const char *s = json_string_value(v);
 
-		if (!s || strlen(s) != json_string_length(v) || !hardware_is_valid(s))
+		if (!s || strlen(s) != json_string_length(v) || !upk_bundle_hardware_is_valid(s))
 			return upk_diag_set(reterr_diag, UPK_E_FORMAT, "hardware", -1,
 					    "entry %zu is not a hardware id", i);
 		for (size_t k = 0; k < i; k++) {

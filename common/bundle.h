@@ -394,6 +394,8 @@ UPK_WUR enum upk_err upk_bundle_tar_check(const uint8_t block[UPK_BUNDLE_TAR_BLO
 
 /* Component, product and hardware names (FORMAT.md "Names"). */
 bool upk_bundle_name_is_valid(const char *name);
+/* FORMAT.md's hardware ids: a name's characters plus ':' and '+' ("imx8mp:rev-b"). */
+bool upk_bundle_hardware_is_valid(const char *s);
 
 /*
  * A requirement from its command-line form "SUBJECT OP VERSION" without

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "boot.h"
 
 struct fx {
@@ -32,11 +34,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "%s/upk-boot-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(fx->dir));
+	upk_test_tmpdir(fx->dir, sizeof(fx->dir), "upk-boot");
 	*state = fx;
 	return 0;
 }
@@ -44,10 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	upk_test_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }

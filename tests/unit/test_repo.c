@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "buf.h"
 #include "fileio.h"
 #include "json.h"
@@ -326,10 +328,7 @@ static int repo_setup(void **state)
 static int repo_teardown(void **state)
 {
 	struct repo_fx *fx = *state;
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	upk_test_rmdir(fx->dir);
 	upkk_key_free(fx->root);
 	upkk_key_free(fx->targets);
 	upkk_key_free(fx->snapshot);

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include "serve.h"
 
 /* ---- request path ------------------------------------------------------ */
@@ -541,10 +543,7 @@ static int setup_repo(void **state)
 static int teardown_repo(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	upk_test_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }
