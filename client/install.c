@@ -739,7 +739,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	unsigned every = o->journal_every ? o->journal_every : UPKC_INSTALL_JOURNAL_EVERY;
 	struct upk_bundle_chunk_iter it;
 	struct upk_bundle_chunk ch;
-	uint64_t file_length = 0, done = 0, since = 0;
+	uint64_t file_length = 0, done = 0, since = 0, since_progress = 0;
 	enum upk_err r;
 
 	if (!o->component || !o->target || !o->state || (!o->bundle_url == !o->bundle_file) ||
@@ -819,6 +819,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 		if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < end)
 			done = 0;
 	}
+	x->st.journaled = done;
 	upk_bundle_chunk_iter_init(&it, x->c);
 	while (upk_bundle_chunk_iter_next(&it, &ch)) {
 		if (ch.index < done) {
@@ -836,9 +837,14 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 			r = journal(x, ch.index + 1, d);
 			if (r)
 				return r;
+			x->st.journaled = ch.index + 1;
 			since = 0;
+			since_progress = 0;
 			if (o->progress)
 				o->progress(o->progress_ctx, &x->st);
+		} else if (o->progress && ++since_progress >= UPKC_INSTALL_PROGRESS_EVERY) {
+			since_progress = 0;
+			o->progress(o->progress_ctx, &x->st);
 		}
 	}
 	r = flush_run(x, d);
@@ -867,6 +873,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	r = journal(x, x->c->chunks, d);
 	if (r)
 		return r;
+	x->st.journaled = x->c->chunks;
 	if (o->progress)
 		o->progress(o->progress_ctx, &x->st);
 	return UPK_OK;

@@ -4,7 +4,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "hex.h"
 #include "json.h"
@@ -1423,81 +1423,56 @@ bool upk_bundle_chunk_iter_next(struct upk_bundle_chunk_iter *it, struct upk_bun
 	return true;
 }
 
+/*
+ * Chunks are independent zlib streams (RFC 1950) of a known size, so they are
+ * decoded in one call each with libdeflate, which reads the same format about
+ * three times faster than zlib's streaming inflate (scripts/bench-install).
+ */
 enum upk_err upk_bundle_decoder_init(struct upk_bundle_decoder *d)
 {
-	z_stream *z = calloc(1, sizeof(*z));
-
-	d->z = NULL;
-	if (!z)
-		return UPK_E_NOMEM;
-	if (inflateInit(z) != Z_OK) {
-		free(z);
-		return UPK_E_NOMEM;
-	}
-	d->z = z;
-	return UPK_OK;
+	d->z = libdeflate_alloc_decompressor();
+	return d->z ? UPK_OK : UPK_E_NOMEM;
 }
 
 void upk_bundle_decoder_done(struct upk_bundle_decoder *d)
 {
 	if (d->z) {
-		inflateEnd(d->z);
-		free(d->z);
+		libdeflate_free_decompressor(d->z);
 		d->z = NULL;
 	}
 }
 
 /*
- * Inflate exactly `size` bytes. zlib stops when out is full; one more call
- * with a one-byte buffer tells a stream that has ended (its check value may
- * still be unread) from one that would produce more: the bomb.
+ * Inflate exactly `size` bytes: a stream that would produce more does not
+ * fit the output and is a decompression bomb; one that produces fewer, or
+ * is followed by more input, is refused too.
  */
-static enum upk_err inflate_bounded(z_stream *z, const uint8_t *in, size_t in_len, uint8_t *out,
-				    uint32_t size, struct upk_diag *reterr_diag)
+static enum upk_err inflate_bounded(struct libdeflate_decompressor *z, const uint8_t *in,
+				    size_t in_len, uint8_t *out, uint32_t size,
+				    struct upk_diag *reterr_diag)
 {
-	uint32_t produced;
-	uint8_t extra;
-	int zr;
+	size_t used = 0, produced = 0;
 
-	if (inflateReset(z) != Z_OK)
-		return upk_diag_set(reterr_diag, UPK_E_INTERNAL, NULL, -1, "inflateReset failed");
-	z->next_in = (Bytef *)(uintptr_t)in; /* zlib never writes through next_in */
-	z->avail_in = (uInt)in_len;
-	z->next_out = out;
-	z->avail_out = size;
-	zr = inflate(z, Z_FINISH);
-	produced = size - (uint32_t)z->avail_out;
-	if ((zr == Z_OK || zr == Z_BUF_ERROR) && produced == size) {
-		z->next_out = &extra;
-		z->avail_out = 1;
-		zr = inflate(z, Z_FINISH);
-		if (z->avail_out == 0)
-			return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, NULL, -1,
-					    "chunk inflates beyond its size of %u bytes", size);
-	}
-	switch (zr) {
-	case Z_STREAM_END:
+	switch (libdeflate_zlib_decompress_ex(z, in, in_len, out, size, &used, &produced)) {
+	case LIBDEFLATE_SUCCESS:
 		break;
-	case Z_NEED_DICT:
-		return upk_diag_set(reterr_diag, UPK_E_FORMAT, NULL, -1,
-				    "chunk needs a preset dictionary");
-	case Z_MEM_ERROR:
-		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1, "out of memory");
-	case Z_DATA_ERROR:
-		return upk_diag_set(reterr_diag, UPK_E_FORMAT, NULL, -1,
-				    "corrupt compressed chunk: %s", z->msg ? z->msg : "?");
+	case LIBDEFLATE_INSUFFICIENT_SPACE:
+		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, NULL, -1,
+				    "chunk inflates beyond its size of %u bytes", size);
+	case LIBDEFLATE_SHORT_OUTPUT: /* not returned when `produced` is asked for */
+	case LIBDEFLATE_BAD_DATA:
 	default:
-		/* Input ran out before the stream ended. */
+		/* Corrupt, truncated, a bad check value, or a preset dictionary. */
 		return upk_diag_set(reterr_diag, UPK_E_FORMAT, NULL, -1,
-				    "compressed chunk is truncated");
+				    "corrupt or truncated compressed chunk");
 	}
 	if (produced != size)
 		return upk_diag_set(reterr_diag, UPK_E_LENGTH, NULL, -1,
-				    "chunk inflates to %u bytes, its size is %u", produced, size);
-	if (z->avail_in != 0)
+				    "chunk inflates to %zu bytes, its size is %u", produced, size);
+	if (used != in_len)
 		return upk_diag_set(reterr_diag, UPK_E_FORMAT, NULL, -1,
-				    "%u bytes after the end of the compressed chunk",
-				    (unsigned)z->avail_in);
+				    "%zu bytes after the end of the compressed chunk",
+				    in_len - used);
 	return UPK_OK;
 }
 

@@ -310,7 +310,7 @@ bool upk_bundle_chunk_iter_next(struct upk_bundle_chunk_iter *it, struct upk_bun
 
 /* Reusable decompression state (one zlib inflate stream, about 40 KiB). */
 struct upk_bundle_decoder {
-	void *z; /* z_stream *, NULL before init */
+	void *z; /* struct libdeflate_decompressor *, NULL before init */
 };
 #define UPK_BUNDLE_DECODER_INIT \
 	{                       \

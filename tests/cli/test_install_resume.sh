@@ -164,7 +164,7 @@ for i, pos in enumerate(points):
     print("kill %2d at byte %9d (chunk %4d): %4d chunks in place, %4d journaled, %3d in place,"
           " %4d fetched" % (i + 1, pos, k, last["done"], last["from_journal"],
                             last["from_target"], last["from_net"]))
-    prev_done = last["done"]
+    prev_done = last["journaled"]
 rc, lines = run(None)
 if rc != 0:
     sys.exit("FAIL: the final run exited %d: %s" % (rc, open("io/resume.err").read()))

@@ -50,11 +50,11 @@ static bool parse_u64(const char *s, uint64_t *ret)
 static void print_stats(const char *event, const struct upkc_install_stats *s)
 {
 	printf("{\"event\":\"%s\",\"chunks\":%" PRIu64 ",\"done\":%" PRIu64
-	       ",\"from_journal\":%" PRIu64 ",\"from_target\":%" PRIu64 ",\"from_seed\":%" PRIu64
-	       ",\"from_net\":%" PRIu64 ",\"bytes_fetched\":%" PRIu64 ",\"bytes_written\":%" PRIu64
-	       ",\"size\":%" PRIu64 "}\n",
-	       event, s->chunks, s->done, s->from_journal, s->from_target, s->from_seed,
-	       s->from_net, s->bytes_fetched, s->bytes_written, s->size);
+	       ",\"journaled\":%" PRIu64 ",\"from_journal\":%" PRIu64 ",\"from_target\":%" PRIu64
+	       ",\"from_seed\":%" PRIu64 ",\"from_net\":%" PRIu64 ",\"bytes_fetched\":%" PRIu64
+	       ",\"bytes_written\":%" PRIu64 ",\"size\":%" PRIu64 "}\n",
+	       event, s->chunks, s->done, s->journaled, s->from_journal, s->from_target,
+	       s->from_seed, s->from_net, s->bytes_fetched, s->bytes_written, s->size);
 	fflush(stdout);
 }
 
