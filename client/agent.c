@@ -540,60 +540,33 @@ static void on_progress(void *ctx, const struct upkc_install_stats *s)
 		s->from_seed + s->from_target + s->from_journal, s->done == s->chunks ? "\n" : "");
 }
 
-/* The TUF length and every listed hash of a whole local bundle. */
-static enum upk_err check_file(const char *path, const struct upk_target *t, struct upk_diag *d)
-{
-	struct upk_hash_ctx h256, h512;
-	uint8_t buf[65536], out[UPK_HASH_MAX_LEN];
-	uint64_t got = 0;
-	enum upk_err r;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return upk_diag_set(d, UPK_E_IO, path, -1, "%s", strerror(errno));
-	r = upk_hash_init(&h256, UPK_HASH_SHA256);
-	if (!r)
-		r = upk_hash_init(&h512, UPK_HASH_SHA512);
-	while (!r) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = upk_diag_set(d, UPK_E_IO, path, -1, "%s", strerror(errno));
-		if (n <= 0)
-			break;
-		got += (uint64_t)n;
-		if (got > (uint64_t)t->length)
-			break;
-		r = upk_hash_update(&h256, buf, (size_t)n);
-		if (!r)
-			r = upk_hash_update(&h512, buf, (size_t)n);
-	}
-	close(fd);
-	if (!r && got != (uint64_t)t->length)
-		r = upk_diag_set(d, UPK_E_LENGTH, path, -1,
-				 "the file is not the signed length %" PRId64 " bytes", t->length);
-	if (!r && t->hashes.has_sha256 &&
-	    (upk_hash_final(&h256, out) || !upk_hash_equal(out, t->hashes.sha256, UPK_SHA256_LEN)))
-		r = upk_diag_set(d, UPK_E_HASH, path, -1, "SHA-256 differs from the signed one");
-	if (!r && t->hashes.has_sha512 &&
-	    (upk_hash_final(&h512, out) || !upk_hash_equal(out, t->hashes.sha512, UPK_SHA512_LEN)))
-		r = upk_diag_set(d, UPK_E_HASH, path, -1, "SHA-512 differs from the signed one");
-	upk_hash_done(&h256);
-	upk_hash_done(&h512);
-	return r;
-}
-
 static enum upk_err journal_path(const struct agent *a, const char *component, struct upk_buf *out)
 {
 	return upk_buf_printf(out, "%s/install-%s.journal", a->cfg.state_dir, component);
 }
 
+struct empty_slot {
+	struct agent *a;
+	int slot;
+};
+
+/* Just before the slot is written: its old contents go, the state must not name them. */
+static enum upk_err empty_slot(void *ctx, struct upk_diag *d)
+{
+	struct empty_slot *e = ctx;
+	struct upkc_state_slot *s = &e->a->st.slots[e->slot];
+
+	if (s->status == UPKC_SLOT_EMPTY)
+		return UPK_OK;
+	s->status = UPKC_SLOT_EMPTY;
+	s->version[0] = 0;
+	return save_state(e->a, "install: slot emptied", d);
+}
+
 static enum upk_err install_one(struct agent *a, const struct release *rel,
 				const struct upk_bundle_component *c, const char *bundle_url,
-				const char *bundle_file, int slot, struct upk_diag *d)
+				const char *bundle_file, bool check_file, int slot,
+				struct upk_diag *d)
 {
 	_cleanup_buf_ struct upk_buf target = UPK_BUF_INIT, journal = UPK_BUF_INIT,
 				     seed = UPK_BUF_INIT, cur = UPK_BUF_INIT;
@@ -605,6 +578,7 @@ static enum upk_err install_one(struct agent *a, const struct release *rel,
 			      .json = a->json };
 	struct upkc_install_opts o = { 0 };
 	struct upkc_install_stats stats = { 0 };
+	struct empty_slot es = { .a = a, .slot = slot };
 	const char *seeds[1];
 	bool have = false;
 	enum upk_err r;
@@ -633,6 +607,11 @@ static enum upk_err install_one(struct agent *a, const struct release *rel,
 	}
 	o.bundle_url = bundle_url;
 	o.bundle_file = bundle_file;
+	o.check_file = bundle_file && check_file ? &rel->target->hashes : NULL;
+	if (c->type == UPK_BUNDLE_FIRMWARE) {
+		o.before_write = empty_slot;
+		o.before_write_ctx = &es;
+	}
 	o.bundle_length = (uint64_t)rel->target->length;
 	o.header_length = rel->custom->header_length;
 	memcpy(o.header_sha256, rel->custom->header_sha256, UPK_SHA256_LEN);
@@ -949,10 +928,6 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 		r = upkc_updater_target_url(s->u, rel->target, &url);
 		if (r)
 			return upk_diag_set(d, r, rel->target->path, -1, "target URL");
-	} else {
-		r = check_file(from, rel->target, d);
-		if (r)
-			return r;
 	}
 	say(a, "upkeep-client: installing %s (version %s, %s, security version %" PRIu64 ")%s%s",
 	    rel->target->path, m->version, upk_bundle_kind_name(m->kind), m->security_version,
@@ -960,16 +935,10 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 	if (m->has_advisory)
 		say(a, "  advisory (%s): %s", upk_bundle_severity_name(m->advisory.severity),
 		    m->advisory.summary);
-	if (rel->firmware && a->st.slots[slot].status != UPKC_SLOT_EMPTY) {
-		/* The slot's old contents go now: never let the state name them. */
-		a->st.slots[slot].status = UPKC_SLOT_EMPTY;
-		a->st.slots[slot].version[0] = 0;
-		r = save_state(a, "install: slot emptied", d);
-		if (r)
-			return r;
-	}
 	for (size_t i = 0; i < m->n_components; i++) {
-		r = install_one(a, rel, &m->components[i], from ? NULL : str(&url), from, slot, d);
+		/* Offline: the first component's run checks the whole file first. */
+		r = install_one(a, rel, &m->components[i], from ? NULL : str(&url), from, i == 0,
+				slot, d);
 		if (r)
 			return r;
 	}

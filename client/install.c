@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +432,79 @@ static const struct seed_entry *seeds_find(const struct seeds *s, const uint8_t 
 	return bsearch(&k, s->e, s->n, sizeof(*s->e), seed_cmp);
 }
 
+/* ==== the whole-file check of an offline bundle ========================= */
+
+struct file_check {
+	const char *path;
+	uint64_t length;
+	const struct upk_hashes *hashes;
+	enum upk_err r;
+	struct upk_diag d;
+};
+
+/* The signed length and every listed hash of the whole file (TUF §5.7 for a local file). */
+static void *file_check_main(void *arg)
+{
+	struct file_check *fc = arg;
+	struct upk_hash_ctx h256, h512;
+	uint8_t out[UPK_HASH_MAX_LEN];
+	uint8_t *buf = malloc(1 << 20);
+	uint64_t got = 0;
+	enum upk_err r;
+	int fd = -1;
+
+	r = buf ? UPK_OK : upk_diag_set(&fc->d, UPK_E_NOMEM, NULL, -1, NULL);
+	if (!r && (r = upk_hash_init(&h256, UPK_HASH_SHA256)) == UPK_OK &&
+	    (r = upk_hash_init(&h512, UPK_HASH_SHA512)) != UPK_OK)
+		upk_hash_done(&h256);
+	if (r) {
+		free(buf);
+		fc->r = r;
+		return NULL;
+	}
+	fd = open(fc->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		r = upk_diag_set(&fc->d, UPK_E_IO, fc->path, -1, "%s", strerror(errno));
+	while (!r) {
+		ssize_t n = read(fd, buf, 1 << 20);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = upk_diag_set(&fc->d, UPK_E_IO, fc->path, -1, "%s", strerror(errno));
+		if (n <= 0)
+			break;
+		got += (uint64_t)n;
+		if (got > fc->length)
+			break;
+		if (fc->hashes->has_sha256)
+			r = upk_hash_update(&h256, buf, (size_t)n);
+		if (!r && fc->hashes->has_sha512)
+			r = upk_hash_update(&h512, buf, (size_t)n);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!r && got != fc->length)
+		r = upk_diag_set(&fc->d, UPK_E_LENGTH, fc->path, -1,
+				 "the file is not the signed length of %" PRIu64 " bytes",
+				 fc->length);
+	if (!r && fc->hashes->has_sha256 &&
+	    (upk_hash_final(&h256, out) ||
+	     !upk_hash_equal(out, fc->hashes->sha256, UPK_SHA256_LEN)))
+		r = upk_diag_set(&fc->d, UPK_E_HASH, fc->path, -1,
+				 "SHA-256 differs from the signed one");
+	if (!r && fc->hashes->has_sha512 &&
+	    (upk_hash_final(&h512, out) ||
+	     !upk_hash_equal(out, fc->hashes->sha512, UPK_SHA512_LEN)))
+		r = upk_diag_set(&fc->d, UPK_E_HASH, fc->path, -1,
+				 "SHA-512 differs from the signed one");
+	upk_hash_done(&h256);
+	upk_hash_done(&h512);
+	free(buf);
+	fc->r = r;
+	return NULL;
+}
+
 /* ==== the install ====================================================== */
 
 struct install {
@@ -740,6 +814,9 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	struct upk_bundle_chunk_iter it;
 	struct upk_bundle_chunk ch;
 	uint64_t file_length = 0, done = 0, since = 0, since_progress = 0;
+	struct file_check fc = { .r = UPK_OK };
+	pthread_t fc_thread;
+	bool fc_started = false;
 	enum upk_err r;
 
 	if (!o->component || !o->target || !o->state || (!o->bundle_url == !o->bundle_file) ||
@@ -785,16 +862,41 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 			x->seeds.want[x->seeds.n_want++] = prefix_of(ch.sha256);
 		qsort(x->seeds.want, x->seeds.n_want, sizeof(uint64_t), u64_cmp);
 	}
-	for (size_t i = 0; i < o->n_seeds; i++) {
+	if (o->check_file && o->bundle_file) {
+		/*
+		 * The whole-file check reads the bundle while the seeds are
+		 * indexed (two cores, two reads of the page cache); nothing is
+		 * written before both are done.
+		 */
+		fc.path = o->bundle_file;
+		fc.length = o->bundle_length;
+		fc.hashes = o->check_file;
+		upk_diag_clear(&fc.d);
+		fc_started = pthread_create(&fc_thread, NULL, file_check_main, &fc) == 0;
+		if (!fc_started)
+			file_check_main(&fc);
+	}
+	for (size_t i = 0; i < o->n_seeds && !r; i++)
 		r = seeds_add(&x->seeds, o->seeds[i], &x->c->chunking, d);
-		if (r)
-			return r;
+	if (fc_started)
+		pthread_join(fc_thread, NULL);
+	if (r)
+		return r;
+	if (fc.r) {
+		if (d)
+			*d = fc.d;
+		return fc.r;
 	}
 	free(x->seeds.want);
 	x->seeds.want = NULL;
 	x->seeds.n_want = 0;
 	if (x->seeds.n)
 		qsort(x->seeds.e, x->seeds.n, sizeof(*x->seeds.e), seed_cmp);
+	if (o->before_write) {
+		r = o->before_write(o->before_write_ctx, d);
+		if (r)
+			return r;
+	}
 	/* Only now, with a verified header, is the target touched. */
 	x->fd = open(o->target, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (x->fd < 0)

@@ -49,6 +49,7 @@
 #include "bundle.h"
 #include "err.h"
 #include "fetch.h"
+#include "meta.h"
 
 /*
  * A journal point (fdatasync of the target, then the state file) every 256
@@ -97,6 +98,15 @@ struct upkc_install_opts {
 	/* A regular-file target is cut to the component's size once verified
 	 * (a model file); false for a slot, which keeps its size. */
 	bool truncate;
+	/* With bundle_file: check the whole file's signed length (bundle_length)
+	 * and every hash listed here before the target is touched, on a second
+	 * thread while the seeds are indexed (UPK_E_LENGTH, UPK_E_HASH). */
+	const struct upk_hashes *check_file;
+	/* Called once everything is verified, just before the target is opened
+	 * (the agent records there that the slot's old contents are gone); an
+	 * error stops the install with the target untouched. May be NULL. */
+	enum upk_err (*before_write)(void *ctx, struct upk_diag *d);
+	void *before_write_ctx;
 	const struct upkc_fetch_opts *fetch; /* NULL: defaults */
 	/* Called every UPKC_INSTALL_PROGRESS_EVERY chunks, at each journal point and at the end. */
 	upkc_install_progress_fn progress;
