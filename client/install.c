@@ -434,6 +434,9 @@ static const struct seed_entry *seeds_find(const struct seeds *s, const uint8_t 
 
 /* ==== the whole-file check of an offline bundle ========================= */
 
+/* Read size of the whole-file check: small, it counts in the installer's peak RSS. */
+#define FILE_CHECK_BUF (128 * 1024)
+
 struct file_check {
 	const char *path;
 	uint64_t length;
@@ -448,7 +451,7 @@ static void *file_check_main(void *arg)
 	struct file_check *fc = arg;
 	struct upk_hash_ctx h256, h512;
 	uint8_t out[UPK_HASH_MAX_LEN];
-	uint8_t *buf = malloc(1 << 20);
+	uint8_t *buf = malloc(FILE_CHECK_BUF);
 	uint64_t got = 0;
 	enum upk_err r;
 	int fd = -1;
@@ -466,7 +469,7 @@ static void *file_check_main(void *arg)
 	if (fd < 0)
 		r = upk_diag_set(&fc->d, UPK_E_IO, fc->path, -1, "%s", strerror(errno));
 	while (!r) {
-		ssize_t n = read(fd, buf, 1 << 20);
+		ssize_t n = read(fd, buf, FILE_CHECK_BUF);
 
 		if (n < 0 && errno == EINTR)
 			continue;
