@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "bundle_io.h"
 #include "fileio.h"
 #include "hash.h"
 #include "hex.h"
@@ -1657,6 +1658,39 @@ static enum upk_err stage_target(struct txn *t, const char *path, const char *sr
 }
 
 /*
+ * A bundle's custom.upkeep was built from the file as the caller read it; the
+ * TUF hashes come from the staged copy. Verify the staged copy in full and
+ * check it has the header the entry signs, so that a file changed in between
+ * is refused here rather than published as a release no device accepts.
+ */
+static enum upk_err check_staged_bundle(struct txn *t, const char *staged, const char *src,
+					const json_t *upkeep)
+{
+	_cleanup_(upks_bundle_closep) struct upks_bundle *b = NULL;
+	const char *want =
+		json_string_value(json_object_get(json_object_get(upkeep, "header"), "sha256"));
+	char hex[2 * UPK_SHA256_LEN + 1];
+	enum upk_err r;
+
+	struct upk_diag d;
+
+	upk_diag_clear(&d);
+	r = upks_bundle_open(staged, &b, &d);
+	if (!r)
+		r = upks_bundle_verify(b, NULL, &d);
+	if (r)
+		return upk_diag_set(t->d, UPK_E_USAGE, src, -1,
+				    "the bundle changed while it was being published: %s",
+				    d.reason);
+	upk_hex_encode(b->header->sha256, UPK_SHA256_LEN, hex);
+	if (!want || strcmp(want, hex) != 0)
+		return upk_diag_set(t->d, UPK_E_USAGE, src, -1,
+				    "the bundle changed while it was being published (its header "
+				    "is not the one checked)");
+	return UPK_OK;
+}
+
+/*
  * Link every staged copy to its two content-addressed names. A name that
  * exists with the right size is the same content (its name is its hash);
  * one with another size is debris of an interrupted command and replaced.
@@ -2255,8 +2289,15 @@ static enum upk_err publish_edit(struct txn *t, const void *argp, const char **r
 		json_t *entry = NULL;
 
 		r = stage_target(t, a->targets[i].path, a->targets[i].file, &entry);
-		if (r)
+		/* customs[i] is set for the targets the caller read as bundles. */
+		if (!r && a->customs && a->customs[i] && json_object_get(custom, "upkeep"))
+			r = check_staged_bundle(t, t->staged[t->n_staged - 1].tmp,
+						a->targets[i].file,
+						json_object_get(custom, "upkeep"));
+		if (r) {
+			json_decref(entry);
 			return r;
+		}
 		if (custom && json_object_set_new(entry, "custom", json_deep_copy(custom))) {
 			json_decref(entry);
 			return nomem(t->d);

@@ -531,6 +531,39 @@ static void test_refresh_if_due_rolls_forward(void **state)
 	assert_int_equal(problems, 0);
 }
 
+/*
+ * A bundle's custom.upkeep is built from the file as the caller read it; the
+ * staged copy is verified again and must carry the same header. A file that
+ * is no longer that bundle when it is staged is refused, nothing published.
+ */
+static void test_publish_changed_bundle(void **state)
+{
+	struct repo_fx *fx = *state;
+	struct upks_repo_signer signers[1] = { { fx->targets, "targets" } };
+	struct upks_repo_target_in tg = { "cam-1.0.0.upk", fx->file };
+	struct upks_repo_ctx ctx;
+	struct upk_diag d;
+	json_t *custom =
+		json_pack("{s:{s:{s:i, s:s}}}", "upkeep", "header", "length", 1024, "sha256",
+			  "0000000000000000000000000000000000000000000000000000000000000000");
+	const json_t *customs[1] = { custom };
+	int64_t ts, snap;
+	size_t problems;
+
+	assert_non_null(custom);
+	init_repo(fx);
+	ctx_for(fx, signers, 1, T0 + 60, &ctx);
+	upk_diag_clear(&d);
+	assert_int_equal(upks_repo_publish_each(&ctx, NULL, &tg, customs, 1, NULL, NULL, &d),
+			 UPK_E_USAGE);
+	assert_non_null(strstr(d.reason, "changed while it was being published"));
+	versions_at(fx, T0 + 60, &ts, &snap, &problems);
+	assert_int_equal(ts, 1);
+	assert_int_equal(snap, 1);
+	assert_int_equal(problems, 0);
+	json_decref(custom);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_report_exit_code),
 		cmocka_unit_test_setup_teardown(test_refresh_if_due, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_if_due_refusals, repo_setup,
+						repo_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_changed_bundle, repo_setup,
 						repo_teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_if_due_rolls_forward, repo_setup,
 						repo_teardown),
