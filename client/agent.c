@@ -757,7 +757,7 @@ static bool trial_checks(struct agent *a, char *why, size_t why_len)
 	}
 	for (size_t i = 0; i < tr->n_models; i++) {
 		const struct upkc_trial_model *m = &tr->models[i];
-		char name_env[96], mver_env[160], path_env[4200], what[100];
+		char name_env[96], mver_env[160], path_env[4200], what[256];
 		const char *env[] = { slot_env, ver_env, name_env, mver_env, path_env, NULL };
 
 		snprintf(name_env, sizeof(name_env), "UPKEEP_MODEL_NAME=%s", m->name);

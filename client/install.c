@@ -508,6 +508,111 @@ static void *file_check_main(void *arg)
 	return NULL;
 }
 
+/* ==== the read-back, on a second thread ================================= */
+
+/*
+ * The component is read back from the target and hashed as the install
+ * goes: the main thread publishes how far the target holds every chunk
+ * (`ready`, advanced at each journal point, where all earlier chunks are
+ * written and synced), this thread reads and hashes up to there, and the
+ * last stretch is hashed once the last chunk is written. The bytes hashed
+ * are the bytes read from the target, as a read-back at the end would, but
+ * the work overlaps the decoding of later chunks.
+ */
+#define READBACK_BUF (256 * 1024)
+
+struct readback {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started;
+	uint64_t ready; /* bytes [0, ready) of the target are final */
+	bool finish;	/* ready is the component's size: hash to the end */
+	bool stop;	/* the install failed: leave */
+	int fd;
+	const char *target;
+	uint64_t size;
+	struct upk_hash_ctx hc;
+	uint8_t sha256[UPK_SHA256_LEN];
+	enum upk_err r;
+	struct upk_diag d;
+};
+
+static void *readback_main(void *arg)
+{
+	struct readback *rb = arg;
+	uint8_t *buf = malloc(READBACK_BUF);
+	uint64_t off = 0;
+	enum upk_err r = buf ? UPK_OK : upk_diag_set(&rb->d, UPK_E_NOMEM, NULL, -1, NULL);
+
+	while (!r) {
+		uint64_t until;
+		bool finish;
+
+		pthread_mutex_lock(&rb->mu);
+		while (!rb->stop && !rb->finish && rb->ready == off)
+			pthread_cond_wait(&rb->cv, &rb->mu);
+		until = rb->ready;
+		finish = rb->finish;
+		if (rb->stop)
+			r = UPK_E_INTERNAL; /* nobody reads the result */
+		pthread_mutex_unlock(&rb->mu);
+		while (!r && off < until) {
+			size_t want = until - off < READBACK_BUF ? (size_t)(until - off)
+								 : READBACK_BUF,
+			       got;
+
+			r = read_full(rb->fd, off, buf, want, &got, rb->target, &rb->d);
+			if (!r && got != want)
+				r = upk_diag_set(&rb->d, UPK_E_LENGTH, rb->target,
+						 (int64_t)(off + got),
+						 "target shorter than the component");
+			if (!r)
+				r = upk_hash_update(&rb->hc, buf, got);
+			off += got;
+		}
+		if (!r && finish && off == until)
+			break;
+	}
+	if (!r) {
+		uint8_t h[UPK_HASH_MAX_LEN];
+
+		r = upk_hash_final(&rb->hc, h);
+		if (!r)
+			memcpy(rb->sha256, h, UPK_SHA256_LEN);
+	}
+	free(buf);
+	rb->r = r;
+	return NULL;
+}
+
+static void readback_advance(struct readback *rb, uint64_t ready, bool finish)
+{
+	if (!rb->started)
+		return;
+	pthread_mutex_lock(&rb->mu);
+	rb->ready = ready;
+	rb->finish = finish;
+	pthread_cond_signal(&rb->cv);
+	pthread_mutex_unlock(&rb->mu);
+}
+
+/* Stop (if still running) and join; the result is in rb->r. */
+static void readback_join(struct readback *rb, bool stop)
+{
+	if (!rb->started)
+		return;
+	pthread_mutex_lock(&rb->mu);
+	rb->stop = stop;
+	pthread_cond_signal(&rb->cv);
+	pthread_mutex_unlock(&rb->mu);
+	pthread_join(rb->thread, NULL);
+	rb->started = false;
+	upk_hash_done(&rb->hc);
+	pthread_mutex_destroy(&rb->mu);
+	pthread_cond_destroy(&rb->cv);
+}
+
 /* ==== the install ====================================================== */
 
 struct install {
@@ -527,10 +632,12 @@ struct install {
 	struct upk_diag *run_diag;
 	size_t max_run;
 	struct upk_bundle_decoder dec;
+	struct readback rb;
 };
 
 static void install_done(struct install *x)
 {
+	readback_join(&x->rb, true);
 	source_done(&x->src);
 	seeds_done(&x->seeds);
 	upk_bundle_header_free(x->h);
@@ -925,6 +1032,20 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 			done = 0;
 	}
 	x->st.journaled = done;
+	x->rb.fd = x->fd;
+	x->rb.target = o->target;
+	x->rb.size = x->c->size;
+	upk_diag_clear(&x->rb.d);
+	if (upk_hash_init(&x->rb.hc, UPK_HASH_SHA256) == UPK_OK) {
+		pthread_mutex_init(&x->rb.mu, NULL);
+		pthread_cond_init(&x->rb.cv, NULL);
+		x->rb.started = pthread_create(&x->rb.thread, NULL, readback_main, &x->rb) == 0;
+		if (!x->rb.started) {
+			upk_hash_done(&x->rb.hc);
+			pthread_mutex_destroy(&x->rb.mu);
+			pthread_cond_destroy(&x->rb.cv);
+		}
+	}
 	upk_bundle_chunk_iter_init(&it, x->c);
 	while (upk_bundle_chunk_iter_next(&it, &ch)) {
 		if (ch.index < done) {
@@ -943,6 +1064,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 			if (r)
 				return r;
 			x->st.journaled = ch.index + 1;
+			readback_advance(&x->rb, ch.offset + ch.size, false);
 			since = 0;
 			since_progress = 0;
 			if (o->progress)
@@ -955,7 +1077,19 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	r = flush_run(x, d);
 	if (r)
 		return r;
-	r = check_whole(x, d);
+	if (x->rb.started) {
+		readback_advance(&x->rb, x->c->size, true);
+		readback_join(&x->rb, false);
+		r = x->rb.r;
+		if (r && d)
+			*d = x->rb.d;
+		if (!r && !upk_hash_equal(x->rb.sha256, x->c->sha256, UPK_SHA256_LEN))
+			r = upk_diag_set(d, UPK_E_HASH, o->target, -1,
+					 "component %s: SHA-256 of the written bytes differs",
+					 x->c->name);
+	} else {
+		r = check_whole(x, d);
+	}
 	upkc_failpoint("install: read back");
 	if (r == UPK_E_HASH || r == UPK_E_LENGTH) {
 		/*
