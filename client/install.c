@@ -519,7 +519,7 @@ static void *file_check_main(void *arg)
  * are the bytes read from the target, as a read-back at the end would, but
  * the work overlaps the decoding of later chunks.
  */
-#define READBACK_BUF (256 * 1024)
+#define READBACK_BUF (128 * 1024)
 
 struct readback {
 	pthread_t thread;
