@@ -33,6 +33,7 @@
 #include "proc.h"
 #include "session.h"
 #include "state.h"
+#include "trust.h"
 #include "tuftime.h"
 #include "util.h"
 #include "version.h"
@@ -989,6 +990,22 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 	r = save_state(a, "install: state staged", d);
 	if (r)
 		return r;
+	{
+		/*
+		 * The release's signed build time lies in the past: the clock never
+		 * goes behind it again (DESIGN.md "Trust"). Capped at the trusted
+		 * timestamp's expiry, which the repository signed after the build:
+		 * a build time beyond it is a mistake that must not freeze the device.
+		 */
+		const struct upk_meta *ts = upk_trust_timestamp(upkc_updater_trust(s->u));
+		int64_t t = m->build_time;
+
+		if (ts && ts->expires - 1 < t)
+			t = ts->expires - 1;
+		r = upkc_session_raise_floor(&a->cfg, t, d);
+		if (r)
+			return r;
+	}
 	remove_journals(a, rel);
 	log_event(a, "installed", tr->release, tr->version,
 		  rel->firmware ? upkc_slot_name(slot) : "models");

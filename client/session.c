@@ -118,6 +118,22 @@ static enum upk_err pin_root(const struct upkc_config *cfg, const char *md, int6
 	return r;
 }
 
+enum upk_err upkc_session_raise_floor(const struct upkc_config *cfg, int64_t t,
+				      struct upk_diag *reterr_diag)
+{
+	_cleanup_buf_ struct upk_buf path = UPK_BUF_INIT;
+	int64_t floor = 0;
+	bool have = false;
+	enum upk_err r;
+
+	if (upk_buf_printf(&path, "%s/time-floor", cfg->state_dir))
+		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1, NULL);
+	r = read_floor((const char *)path.data, &floor, &have, reterr_diag);
+	if (r || (have && floor >= t))
+		return r;
+	return write_floor((const char *)path.data, t, reterr_diag);
+}
+
 void upkc_session_close(struct upkc_session *s)
 {
 	upkc_updater_free(s->u);

@@ -47,6 +47,15 @@ UPK_WUR enum upk_err upkc_session_open(const struct upkc_config *cfg,
 void upkc_session_close(struct upkc_session *s);
 
 /*
+ * Raise STATE/time-floor to `t` if it is later (DESIGN.md "Trust": the floor
+ * is the later of the last successful refresh and the signed build time of
+ * the installed release). Only a time that was signed, and so lies in the
+ * past, is ever passed here.
+ */
+UPK_WUR enum upk_err upkc_session_raise_floor(const struct upkc_config *cfg, int64_t t,
+					      struct upk_diag *reterr_diag);
+
+/*
  * Print a failure of the client the CLI.md way, with the attack class first
  * ("rollback: ...", "freeze: ...") for verification errors; returns the
  * exit code.

@@ -85,6 +85,24 @@ for hc in 'sleep 30' 'kill -9 $$'; do
 	[ "$booted" = A ] || fail "'$hc': slot A does not boot after the rollback"
 done
 
+# The time floor: an install raises it to the release's signed build time, capped at the
+# trusted timestamp's expiry (a build time in the future must not freeze the device).
+rm -rf "$work/dev"
+new_device file
+expect 0 "$S" bundle create --out "$work/rel/cam-1.9.0.upk" --product cam --hardware rev-a \
+	--version 1.9.0 --security-version 1 --kind feature --firmware "$work/rel/fw-1.1.0.img" \
+	--build-time 2099-01-01T00:00:00Z
+expect 0 "$S" publish --repo "$repo" --key keys/targets.key --online-keys online \
+	"$work/rel/cam-1.9.0.upk"
+client 0 install cam-1.9.0.upk --no-reboot
+ts_expiry=$(date -d "$(json "$repo/metadata/timestamp.json" "d['signed']['expires']")" +%s)
+[ "$(cat "$dev/state/time-floor")" = $((ts_expiry - 1)) ] ||
+	fail "time floor $(cat "$dev/state/time-floor"), want the timestamp expiry - 1 ($((ts_expiry - 1)))"
+client 0 refresh
+err_has 'before the time floor'
+power_on
+client 0 boot
+
 # A boot state the agent cannot read is an error, never a guess; the device is unchanged.
 rm -rf "$work/dev"
 new_device grub
