@@ -62,7 +62,12 @@ enum {
 	OPT_ONCE = 1 << 4,
 };
 
-static int parse_args(const char *cmd, unsigned allowed, int argc, char **argv, struct args *a)
+/*
+ * Parse a command's options. Returns -1 to go on, else the exit code: 0
+ * after --help (usage on stdout) or --version, 2 for a usage error.
+ */
+static int parse_args(const char *cmd, unsigned allowed, int (*usage)(FILE *f), int argc,
+		      char **argv, struct args *a)
 {
 	a->config = UPKC_CONFIG_DEFAULT_PATH;
 	for (int i = 1; i < argc; i++) {
@@ -100,7 +105,11 @@ static int parse_args(const char *cmd, unsigned allowed, int argc, char **argv, 
 	}
 	if (a->metadata && !a->from)
 		return upk_cli_usage_error(PROG, "%s: --metadata goes with --from", cmd);
-	return 0;
+	if (a->help)
+		return usage(stdout);
+	if (a->version)
+		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
+	return -1;
 }
 
 /* ---- the agent: configuration, lock, boot backend, state ---- */
@@ -1150,16 +1159,12 @@ int upkc_agent_install(int argc, char **argv)
 	struct args args = { 0 };
 	struct upk_diag d;
 	bool nothing;
-	int rc = parse_args("install", OPT_TARGET | OPT_FROM | OPT_REBOOT | OPT_JSON, argc, argv,
-			    &args);
+	int rc = parse_args("install", OPT_TARGET | OPT_FROM | OPT_REBOOT | OPT_JSON, usage_install,
+			    argc, argv, &args);
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_install(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d) || install_flow(a, &args, &nothing, &d))
 		return upkc_report(&d);
 	if (args.json) {
@@ -1294,15 +1299,11 @@ int upkc_agent_boot(int argc, char **argv)
 	_cleanup_(agent_freep) struct agent *a = NULL;
 	struct args args = { 0 };
 	struct upk_diag d;
-	int rc = parse_args("boot", OPT_REBOOT, argc, argv, &args);
+	int rc = parse_args("boot", OPT_REBOOT, usage_boot, argc, argv, &args);
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_boot(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d) || boot_flow(a, &d))
 		return upkc_report(&d);
 	return 0;
@@ -1321,22 +1322,29 @@ static int usage_decide(FILE *f, const char *cmd)
 	return 0;
 }
 
+static int usage_commit(FILE *f)
+{
+	return usage_decide(f, "commit");
+}
+
+static int usage_rollback(FILE *f)
+{
+	return usage_decide(f, "rollback");
+}
+
 static int decide(int argc, char **argv, bool commit)
 {
 	const char *cmd = commit ? "commit" : "rollback";
 	_cleanup_(agent_freep) struct agent *a = NULL;
 	struct args args = { 0 };
 	struct upk_diag d;
-	int booted = -1, rc = parse_args(cmd, OPT_REBOOT, argc, argv, &args);
+	int booted = -1, rc = parse_args(cmd, OPT_REBOOT, commit ? usage_commit : usage_rollback,
+					 argc, argv, &args);
 	enum upk_err r;
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_decide(stdout, cmd);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d))
 		return upkc_report(&d);
 	if (a->st.trial.phase == UPKC_TRIAL_NONE) {
@@ -1455,15 +1463,11 @@ int upkc_agent_status(int argc, char **argv)
 	struct args args = { 0 };
 	struct upkc_boot_state bs;
 	struct upk_diag d;
-	int booted = -1, rc = parse_args("status", OPT_JSON, argc, argv, &args);
+	int booted = -1, rc = parse_args("status", OPT_JSON, usage_status, argc, argv, &args);
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_status(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d) || upkc_boot_read(a->boot, &bs, &d))
 		return upkc_report(&d);
 	if (booted_slot(a, &booted, NULL))
@@ -1534,15 +1538,11 @@ int upkc_agent_check(int argc, char **argv)
 	struct upkc_session s;
 	bool found = false, current = false, allowed;
 	const char *why = "";
-	int rc = parse_args("check", OPT_JSON | OPT_TARGET, argc, argv, &args);
+	int rc = parse_args("check", OPT_JSON | OPT_TARGET, usage_check, argc, argv, &args);
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_check(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (agent_open(&args, &a, &d) || upkc_session_open(&a->cfg, NULL, a->verbose, &s, &d))
 		return upkc_report(&d);
 	if (check_flow(a, &args, &rel, &found, &current, &verdict, &s, &d)) {
@@ -1688,13 +1688,9 @@ int upkc_agent_postpone(int argc, char **argv)
 			i--;
 		}
 	}
-	rc = parse_args("postpone", OPT_TARGET, argc, argv, &args);
-	if (rc)
+	rc = parse_args("postpone", OPT_TARGET, usage_postpone, argc, argv, &args);
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_postpone(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	if (clear == (args.target != NULL))
 		return upk_cli_usage_error(PROG, "postpone: give a DURATION or --clear");
 	if (!clear && upk_duration_parse(args.target, false, &dur, &d)) {
@@ -1829,15 +1825,11 @@ int upkc_agent_run(int argc, char **argv)
 	struct args args = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct upk_diag d;
-	int rc = parse_args("run", OPT_ONCE | OPT_REBOOT, argc, argv, &args);
+	int rc = parse_args("run", OPT_ONCE | OPT_REBOOT, usage_run, argc, argv, &args);
 
 	upk_diag_clear(&d);
-	if (rc)
+	if (rc >= 0)
 		return rc;
-	if (args.help)
-		return usage_run(stdout);
-	if (args.version)
-		return printf("upkeep-client %s\n", UPKEEP_VERSION) < 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
