@@ -125,20 +125,17 @@ image "$work/rel/fw-2.0.0.img" 512 ok fw-2
 release 2.0.0 1 feature --firmware "$work/rel/fw-2.0.0.img"
 device_unchanged_after 12 install cam-2.0.0.upk
 err_has 'below the firmware floor 2'
-expect 0 "$S" bundle create --out "$work/rel/other-3.0.0.upk" --product other --hardware rev-a \
-	--version 3.0.0 --security-version 5 --kind feature --firmware "$work/rel/fw-1.3.0.img" \
-	--build-time 2026-01-01T00:00:00Z
-expect 0 "$S" publish --repo "$repo" --key keys/targets.key --online-keys online \
-	"$work/rel/other-3.0.0.upk"
-device_unchanged_after 14 install other-3.0.0.upk
-err_has "product 'other'"
-expect 0 "$S" bundle create --out "$work/rel/cam-3.0.0.upk" --product cam --hardware rev-z \
-	--version 3.0.0 --security-version 5 --kind feature --firmware "$work/rel/fw-1.3.0.img" \
-	--build-time 2026-01-01T00:00:00Z
-expect 0 "$S" publish --repo "$repo" --key keys/targets.key --online-keys online \
-	"$work/rel/cam-3.0.0.upk"
-device_unchanged_after 14 install cam-3.0.0.upk
-err_has "hardware 'rev-a'"
+# Another product, then hardware this device is not: PRODUCT HARDWARE EXPECTED-ERROR.
+for case in "other rev-a product 'other'" "cam rev-z hardware 'rev-a'"; do
+	read -r product hw why <<<"$case"
+	expect 0 "$S" bundle create --out "$work/rel/$product-3.0.0.upk" --product "$product" \
+		--hardware "$hw" --version 3.0.0 --security-version 5 --kind feature \
+		--firmware "$work/rel/fw-1.3.0.img" --build-time 2026-01-01T00:00:00Z
+	expect 0 "$S" publish --repo "$repo" --key keys/targets.key --online-keys online \
+		"$work/rel/$product-3.0.0.upk"
+	device_unchanged_after 14 install "$product-3.0.0.upk"
+	err_has "$why"
+done
 model "$work/rel/detector-3.1.0.onnx" ok
 release 3.1.0 4 feature --model detector="$work/rel/detector-3.1.0.onnx" \
 	--requires 'firmware>=3.0.0'
