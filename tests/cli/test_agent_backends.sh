@@ -85,6 +85,54 @@ for hc in 'sleep 30' 'kill -9 $$'; do
 	[ "$booted" = A ] || fail "'$hc': slot A does not boot after the rollback"
 done
 
+# commit and rollback by hand; a boot state edited behind the agent's back is repaired.
+rm -rf "$work/dev"
+new_device file
+client 0 status
+device_unchanged_after 2 commit
+err_has 'no trial in progress'
+client 0 install cam-1.1.0.upk --no-reboot
+device_unchanged_after 2 commit # the trial slot is not running yet
+err_has 'boot the trial slot first'
+power_on
+client 0 commit
+out_has 'committed cam-1.1.0.upk'
+status_is "d['active'] == 'B' and d['firmware']['version'] == '1.1.0' and not d['boot']['trial']"
+client 0 install cam-1.3.0.upk --no-reboot
+power_on
+[ "$booted" = A ] || fail "the 1.3.0 trial did not boot"
+client 0 rollback --no-reboot
+out_has 'rolled back cam-1.3.0.upk 1.3.0: rolled back by hand'
+status_is "d['active'] == 'B' and d['slots']['A']['status'] == 'bad' and d['boot']['primary'] == 'B'"
+power_on
+[ "$booted" = B ] || fail "slot B does not boot after the rollback by hand"
+printf 'primary=A\nfallback=B\ntrial=0\ntries_left=0\n' >"$dev/bootstate"
+client 0 boot
+status_is "d['boot']['primary'] == 'B'"
+grep -q '"event":"boot state repaired"' "$dev/state/log" || fail "no repair in the event log"
+
+# run without --once: polls, installs what the policy allows, and stops on SIGTERM.
+sed -i 's/^\[health\]/[policy]\nfeature_updates = auto\npoll_interval = 1s\n\n[health]/' "$dev/client.conf"
+"$C" run --config "$dev/client.conf" --no-reboot >"$OUT" 2>"$ERR" &
+runner=$!
+for _ in $(seq 1 300); do
+	grep -q '"event":"installed"' "$dev/state/log" && [ "$(grep -c '"event":"installed"' "$dev/state/log")" -ge 3 ] && break
+	sleep 0.1
+done
+kill -TERM "$runner"
+rc=0
+wait "$runner" || rc=$?
+[ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
+out_has 'installing cam-1.9.0.upk|installing cam-1.2.0.upk'
+checks=$((checks + 1))
+
+# A damaged device state is reported, never guessed around or rewritten.
+printf '{"format": 1, "active": "C"}' >"$dev/state/device.json"
+for cmd in status boot install; do
+	device_unchanged_after 1 "$cmd"
+	err_has 'damaged device state'
+done
+
 # The time floor: an install raises it to the release's signed build time, capped at the
 # trusted timestamp's expiry (a build time in the future must not freeze the device).
 rm -rf "$work/dev"
