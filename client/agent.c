@@ -576,7 +576,7 @@ static enum upk_err empty_slot(void *ctx, struct upk_diag *d)
 static enum upk_err install_one(struct agent *a, const struct release *rel,
 				const struct upk_bundle_component *c, const char *bundle_url,
 				const char *bundle_file, bool check_file, int slot,
-				struct upk_diag *d)
+				struct upk_buf *header, struct upk_diag *d)
 {
 	_cleanup_buf_ struct upk_buf target = UPK_BUF_INIT, journal = UPK_BUF_INIT,
 				     seed = UPK_BUF_INIT, cur = UPK_BUF_INIT;
@@ -618,6 +618,7 @@ static enum upk_err install_one(struct agent *a, const struct release *rel,
 	o.bundle_url = bundle_url;
 	o.bundle_file = bundle_file;
 	o.check_file = bundle_file && check_file ? &rel->target->hashes : NULL;
+	o.header_cache = header;
 	if (c->type == UPK_BUNDLE_FIRMWARE) {
 		o.before_write = empty_slot;
 		o.before_write_ctx = &es;
@@ -929,7 +930,7 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 {
 	const struct upk_bundle_manifest *m = rel->custom;
 	struct upkc_state_trial *tr = &a->st.trial;
-	_cleanup_buf_ struct upk_buf url = UPK_BUF_INIT;
+	_cleanup_buf_ struct upk_buf url = UPK_BUF_INIT, header = UPK_BUF_INIT;
 	int slot = 1 - a->st.active;
 	enum upk_err r;
 	char why[512] = "";
@@ -948,7 +949,7 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 	for (size_t i = 0; i < m->n_components; i++) {
 		/* Offline: the first component's run checks the whole file first. */
 		r = install_one(a, rel, &m->components[i], from ? NULL : str(&url), from, i == 0,
-				slot, d);
+				slot, &header, d);
 		if (r)
 			return r;
 	}
@@ -1048,6 +1049,50 @@ static enum upk_err do_install(struct agent *a, struct upkc_session *s, const st
 	return UPK_OK;
 }
 
+/* No trial pending, and a boot state that is readable and agrees: a slot may be written. */
+static enum upk_err may_install(struct agent *a, struct upk_diag *d)
+{
+	struct upkc_boot_state bs;
+	enum upk_err r;
+
+	if (a->st.trial.phase != UPKC_TRIAL_NONE)
+		return trial_in_progress(a, d);
+	r = upkc_boot_read(a->boot, &bs, d);
+	if (r)
+		return r;
+	if (bs.trial || bs.primary != a->st.active)
+		return upk_diag_set(d, UPK_E_LOCKED, upkc_boot_name(a->boot), -1,
+				    "the bootloader is set to boot slot %s%s, the committed "
+				    "slot is %s: run `upkeep-client boot` first",
+				    upkc_slot_name(bs.primary), bs.trial ? " in trial" : "",
+				    upkc_slot_name(a->st.active));
+	return UPK_OK;
+}
+
+/* Judge the chosen release and install it, logging a refusal or a failure. */
+static enum upk_err install_release(struct agent *a, struct upkc_session *s,
+				    const struct release *rel, const char *from, bool *ret_nothing,
+				    struct upk_diag *d)
+{
+	bool current = false;
+	enum upk_err r = judge(a, rel, &current, d);
+
+	if (r) {
+		log_event(a, "refused", rel->target->path, rel->custom->version, d->reason);
+		return r;
+	}
+	if (current) {
+		say(a, "upkeep-client: %s (%s) is already installed", rel->target->path,
+		    rel->custom->version);
+		*ret_nothing = true;
+		return UPK_OK;
+	}
+	r = do_install(a, s, rel, from, d);
+	if (r)
+		log_event(a, "install failed", rel->target->path, rel->custom->version, d->reason);
+	return r;
+}
+
 /* Find, judge and install; *ret_nothing when there is nothing to do. */
 static enum upk_err install_flow(struct agent *a, const struct args *args, bool *ret_nothing,
 				 struct upk_diag *d)
@@ -1057,27 +1102,13 @@ static enum upk_err install_flow(struct agent *a, const struct args *args, bool 
 	struct release rel = { 0 };
 	const struct upk_target *t;
 	const char *target = args->target, *metadata = args->metadata;
-	bool found = true, current = false;
+	bool found = true;
 	enum upk_err r;
 
 	*ret_nothing = false;
-	if (a->st.trial.phase != UPKC_TRIAL_NONE)
-		return trial_in_progress(a, d);
-	{
-		/* The boot state must be readable and agree before a slot is written. */
-		struct upkc_boot_state bs;
-
-		r = upkc_boot_read(a->boot, &bs, d);
-		if (r)
-			return r;
-		if (bs.trial || bs.primary != a->st.active)
-			return upk_diag_set(
-				d, UPK_E_LOCKED, upkc_boot_name(a->boot), -1,
-				"the bootloader is set to boot slot %s%s, the committed "
-				"slot is %s: run `upkeep-client boot` first",
-				upkc_slot_name(bs.primary), bs.trial ? " in trial" : "",
-				upkc_slot_name(a->st.active));
-	}
+	r = may_install(a, d);
+	if (r)
+		return r;
 	if (args->from) {
 		const char *slash = strrchr(args->from, '/');
 		char *real;
@@ -1134,19 +1165,7 @@ static enum upk_err install_flow(struct agent *a, const struct args *args, bool 
 		    a->cfg.hardware);
 		*ret_nothing = true;
 	} else if (!r) {
-		r = judge(a, &rel, &current, d);
-		if (r) {
-			log_event(a, "refused", rel.target->path, rel.custom->version, d->reason);
-		} else if (current) {
-			say(a, "upkeep-client: %s (%s) is already installed", rel.target->path,
-			    rel.custom->version);
-			*ret_nothing = true;
-		} else {
-			r = do_install(a, &s, &rel, args->from, d);
-			if (r)
-				log_event(a, "install failed", rel.target->path,
-					  rel.custom->version, d->reason);
-		}
+		r = install_release(a, &s, &rel, args->from, ret_nothing, d);
 	}
 	release_done(&rel);
 	upkc_session_close(&s);
@@ -1756,68 +1775,60 @@ static enum upk_err run_round(struct agent *a, const struct args *args, struct u
 	struct upkc_session s;
 	struct release rel = { 0 };
 	struct upk_diag verdict;
-	struct args inst = *args;
-	bool found = false, current = false, nothing, allowed;
+	struct args opts = *args;
+	bool found = false, current = false, nothing = false;
 	const char *why = "";
+	char held[64];
 	enum upk_err r;
 
-	if (a->st.trial.phase != UPKC_TRIAL_NONE)
-		return trial_in_progress(a, d);
+	r = may_install(a, d);
+	if (r)
+		return r;
 	r = upkc_session_open(&a->cfg, NULL, a->verbose, &s, d);
 	if (r)
 		return r;
-	inst.skip_failed = true;
-	r = check_flow(a, &inst, &rel, &found, &current, &verdict, &s, d);
-	if (r || !found || current || verdict.err) {
-		if (!r && found && verdict.err)
-			say(a, "upkeep-client: up to date (%s); %s does not apply: %s",
-			    a->st.fw_version, rel.target->path, verdict.reason);
-		else if (!r)
-			say(a, "upkeep-client: up to date (%s)", a->st.fw_version);
-		release_done(&rel);
-		upkc_session_close(&s);
-		return r;
-	}
-	if (a->st.support_end[0]) {
-		char now[24];
+	opts.skip_failed = true;
+	r = check_flow(a, &opts, &rel, &found, &current, &verdict, &s, d);
+	if (!r && found && !current && !verdict.err) {
+		if (a->st.support_end[0]) {
+			char now[24];
 
-		upkc_format_time((int64_t)time(NULL), now);
-		if (strncmp(now, a->st.support_end, 10) > 0)
-			fprintf(stderr, PROG ": warning: support for this device ended on %s\n",
-				a->st.support_end);
-	}
-	allowed = policy_allows(a, &rel, &why);
-	if (allowed) {
-		struct postpone p;
-		static char held[64];
-
-		r = postpone_read(a, &p, d);
-		if (r) {
-			release_done(&rel);
-			upkc_session_close(&s);
-			return r;
+			upkc_format_time((int64_t)time(NULL), now);
+			if (strncmp(now, a->st.support_end, 10) > 0)
+				fprintf(stderr,
+					PROG ": warning: support for this device ended on %s\n",
+					a->st.support_end);
 		}
-		if (p.have && (int64_t)time(NULL) < p.until) {
-			char until_s[24];
+		if (policy_allows(a, &rel, &why)) {
+			struct postpone p;
 
-			upkc_format_time(p.until, until_s);
-			snprintf(held, sizeof(held), "postponed until %s", until_s);
-			why = held;
-			allowed = false;
+			r = postpone_read(a, &p, d);
+			if (!r && p.have && (int64_t)time(NULL) < p.until) {
+				char until_s[24];
+
+				upkc_format_time(p.until, until_s);
+				snprintf(held, sizeof(held), "postponed until %s", until_s);
+				why = held;
+			} else if (!r) {
+				r = install_release(a, &s, &rel, NULL, &nothing, d);
+				why = NULL;
+			}
 		}
-	}
-	if (!allowed) {
-		r = upk_diag_set(d, UPK_E_POLICY, rel.target->path, -1, "not installed: %s", why);
-		log_event(a, "postponed by policy", rel.target->path, rel.custom->version, why);
+		if (!r && why) {
+			r = upk_diag_set(d, UPK_E_POLICY, rel.target->path, -1, "not installed: %s",
+					 why);
+			log_event(a, "postponed by policy", rel.target->path, rel.custom->version,
+				  why);
+		}
+	} else if (!r && found && verdict.err) {
+		say(a, "upkeep-client: up to date (%s); %s does not apply: %s", a->st.fw_version,
+		    rel.target->path, verdict.reason);
+	} else if (!r) {
+		say(a, "upkeep-client: up to date (%s)", a->st.fw_version);
 	}
 	release_done(&rel);
-	/* The metadata directory is the install's now (one updater at a time). */
 	upkc_session_close(&s);
-	if (!allowed)
-		return r;
-	inst.target = NULL;
-	inst.skip_failed = true;
-	return install_flow(a, &inst, &nothing, d);
+	return r;
 }
 
 int upkc_agent_run(int argc, char **argv)

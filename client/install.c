@@ -525,7 +525,8 @@ struct readback {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool started;
+	bool inited;	/* hash context, mutex and condition made */
+	bool started;	/* the thread runs */
 	uint64_t ready; /* bytes [0, ready) of the target are final */
 	bool finish;	/* ready is the component's size: hash to the end */
 	bool stop;	/* the install failed: leave */
@@ -586,6 +587,20 @@ static void *readback_main(void *arg)
 	return NULL;
 }
 
+static enum upk_err readback_start(struct readback *rb)
+{
+	enum upk_err r = upk_hash_init(&rb->hc, UPK_HASH_SHA256);
+
+	if (r)
+		return r;
+	pthread_mutex_init(&rb->mu, NULL);
+	pthread_cond_init(&rb->cv, NULL);
+	rb->inited = true;
+	/* Without a thread the whole read-back runs at the end (readback_result). */
+	rb->started = pthread_create(&rb->thread, NULL, readback_main, rb) == 0;
+	return UPK_OK;
+}
+
 static void readback_advance(struct readback *rb, uint64_t ready, bool finish)
 {
 	if (!rb->started)
@@ -597,20 +612,47 @@ static void readback_advance(struct readback *rb, uint64_t ready, bool finish)
 	pthread_mutex_unlock(&rb->mu);
 }
 
-/* Stop (if still running) and join; the result is in rb->r. */
+/* Stop the thread (if it runs) and release everything; the result is in rb->r. */
 static void readback_join(struct readback *rb, bool stop)
 {
-	if (!rb->started)
+	if (!rb->inited)
 		return;
-	pthread_mutex_lock(&rb->mu);
-	rb->stop = stop;
-	pthread_cond_signal(&rb->cv);
-	pthread_mutex_unlock(&rb->mu);
-	pthread_join(rb->thread, NULL);
-	rb->started = false;
+	if (rb->started) {
+		pthread_mutex_lock(&rb->mu);
+		rb->stop = stop;
+		pthread_cond_signal(&rb->cv);
+		pthread_mutex_unlock(&rb->mu);
+		pthread_join(rb->thread, NULL);
+		rb->started = false;
+	}
 	upk_hash_done(&rb->hc);
 	pthread_mutex_destroy(&rb->mu);
 	pthread_cond_destroy(&rb->cv);
+	rb->inited = false;
+}
+
+/* Hash to the end of the component and compare with the signed SHA-256. */
+static enum upk_err readback_result(struct readback *rb, const char *component,
+				    const uint8_t sha256[UPK_SHA256_LEN], struct upk_diag *d)
+{
+	if (rb->started) {
+		readback_advance(rb, rb->size, true);
+	} else {
+		rb->ready = rb->size;
+		rb->finish = true;
+		readback_main(rb);
+	}
+	readback_join(rb, false);
+	if (rb->r) {
+		if (d)
+			*d = rb->d;
+		return rb->r;
+	}
+	if (!upk_hash_equal(rb->sha256, sha256, UPK_SHA256_LEN))
+		return upk_diag_set(d, UPK_E_HASH, rb->target, -1,
+				    "component %s: SHA-256 of the written bytes differs",
+				    component);
+	return UPK_OK;
 }
 
 /* ==== the install ====================================================== */
@@ -620,7 +662,8 @@ struct install {
 	struct upkc_install_stats st;
 	struct source src;
 	struct seeds seeds;
-	struct upk_buf header;
+	struct upk_buf header; /* used when the caller gives no header_cache */
+	struct upk_buf *hdr;   /* &header or o->header_cache */
 	struct upk_bundle_header *h;
 	const struct upk_bundle_component *c;
 	int fd; /* the target */
@@ -660,21 +703,29 @@ static enum upk_err read_header(struct install *x, uint64_t file_length, struct 
 		return upk_diag_set(d, UPK_E_LENGTH, "header", -1,
 				    "signed header length %" PRIu64 " impossible",
 				    o->header_length);
-	r = upk_buf_reserve(&x->header, (size_t)o->header_length);
-	if (r)
-		return upk_diag_set(d, r, NULL, -1, NULL);
-	r = source_read(&x->src, 0, (size_t)o->header_length, x->header.data, d);
-	if (r)
-		return r;
-	x->header.len = (size_t)o->header_length;
-	r = upk_hash_oneshot(UPK_HASH_SHA256, x->header.data, x->header.len, h);
+	x->hdr = o->header_cache ? o->header_cache : &x->header;
+	if (x->hdr->len != o->header_length) {
+		/* Not read yet for this bundle (a cache holds one bundle's header). */
+		x->hdr->len = 0;
+		r = upk_buf_reserve(x->hdr, (size_t)o->header_length);
+		if (r)
+			return upk_diag_set(d, r, NULL, -1, NULL);
+		r = source_read(&x->src, 0, (size_t)o->header_length, x->hdr->data, d);
+		if (r)
+			return r;
+		x->hdr->len = (size_t)o->header_length;
+	}
+	/* Checked at every use, cached or not. */
+	r = upk_hash_oneshot(UPK_HASH_SHA256, x->hdr->data, x->hdr->len, h);
 	if (r)
 		return upk_diag_set(d, r, NULL, -1, "sha256");
 	/* Verify, then parse: not one byte of an unsigned header is interpreted. */
-	if (!upk_hash_equal(h, o->header_sha256, UPK_SHA256_LEN))
+	if (!upk_hash_equal(h, o->header_sha256, UPK_SHA256_LEN)) {
+		x->hdr->len = 0;
 		return upk_diag_set(d, UPK_E_HASH, "header", -1,
 				    "SHA-256 differs from the signed value");
-	return upk_bundle_header_parse(x->header.data, x->header.len, file_length, &x->h, d);
+	}
+	return upk_bundle_header_parse(x->hdr->data, x->hdr->len, file_length, &x->h, d);
 }
 
 static enum upk_err journal(struct install *x, uint64_t done, struct upk_diag *d)
@@ -880,43 +931,6 @@ static enum upk_err put_chunk(struct install *x, const struct upk_bundle_chunk *
 	return UPK_OK;
 }
 
-static enum upk_err check_whole(struct install *x, struct upk_diag *d)
-{
-	struct upk_hash_ctx hc = UPK_HASH_CTX_INIT;
-	uint8_t h[UPK_HASH_MAX_LEN];
-	uint64_t off = 0;
-	enum upk_err r;
-
-	r = upk_hash_init(&hc, UPK_HASH_SHA256);
-	if (r)
-		return upk_diag_set(d, r, NULL, -1, "sha256");
-	while (off < x->c->size) {
-		size_t want = x->c->size - off < x->out_cap ? (size_t)(x->c->size - off)
-							    : x->out_cap,
-		       got;
-		r = read_full(x->fd, off, x->out, want, &got, x->o->target, d);
-		if (!r && got != want)
-			r = upk_diag_set(d, UPK_E_LENGTH, x->o->target, (int64_t)(off + got),
-					 "target shorter than the component");
-		if (!r)
-			r = upk_hash_update(&hc, x->out, got);
-		if (r) {
-			upk_hash_done(&hc);
-			return r;
-		}
-		off += got;
-	}
-	r = upk_hash_final(&hc, h);
-	upk_hash_done(&hc);
-	if (r)
-		return upk_diag_set(d, r, NULL, -1, "sha256");
-	if (!upk_hash_equal(h, x->c->sha256, UPK_SHA256_LEN))
-		return upk_diag_set(d, UPK_E_HASH, x->o->target, -1,
-				    "component %s: SHA-256 of the written bytes differs",
-				    x->c->name);
-	return UPK_OK;
-}
-
 static enum upk_err install_run(struct install *x, struct upk_diag *d)
 {
 	const struct upkc_install_opts *o = x->o;
@@ -1036,16 +1050,9 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	x->rb.target = o->target;
 	x->rb.size = x->c->size;
 	upk_diag_clear(&x->rb.d);
-	if (upk_hash_init(&x->rb.hc, UPK_HASH_SHA256) == UPK_OK) {
-		pthread_mutex_init(&x->rb.mu, NULL);
-		pthread_cond_init(&x->rb.cv, NULL);
-		x->rb.started = pthread_create(&x->rb.thread, NULL, readback_main, &x->rb) == 0;
-		if (!x->rb.started) {
-			upk_hash_done(&x->rb.hc);
-			pthread_mutex_destroy(&x->rb.mu);
-			pthread_cond_destroy(&x->rb.cv);
-		}
-	}
+	r = readback_start(&x->rb);
+	if (r)
+		return upk_diag_set(d, r, NULL, -1, "sha256");
 	upk_bundle_chunk_iter_init(&it, x->c);
 	while (upk_bundle_chunk_iter_next(&it, &ch)) {
 		if (ch.index < done) {
@@ -1077,19 +1084,7 @@ static enum upk_err install_run(struct install *x, struct upk_diag *d)
 	r = flush_run(x, d);
 	if (r)
 		return r;
-	if (x->rb.started) {
-		readback_advance(&x->rb, x->c->size, true);
-		readback_join(&x->rb, false);
-		r = x->rb.r;
-		if (r && d)
-			*d = x->rb.d;
-		if (!r && !upk_hash_equal(x->rb.sha256, x->c->sha256, UPK_SHA256_LEN))
-			r = upk_diag_set(d, UPK_E_HASH, o->target, -1,
-					 "component %s: SHA-256 of the written bytes differs",
-					 x->c->name);
-	} else {
-		r = check_whole(x, d);
-	}
+	r = readback_result(&x->rb, x->c->name, x->c->sha256, d);
 	upkc_failpoint("install: read back");
 	if (r == UPK_E_HASH || r == UPK_E_LENGTH) {
 		/*

@@ -107,6 +107,9 @@ struct upkc_install_opts {
 	 * error stops the install with the target untouched. May be NULL. */
 	enum upk_err (*before_write)(void *ctx, struct upk_diag *d);
 	void *before_write_ctx;
+	/* NULL, or a buffer the caller keeps across the components of one bundle:
+	 * the header is read into it once and re-hashed at every use. */
+	struct upk_buf *header_cache;
 	const struct upkc_fetch_opts *fetch; /* NULL: defaults */
 	/* Called every UPKC_INSTALL_PROGRESS_EVERY chunks, at each journal point and at the end. */
 	upkc_install_progress_fn progress;

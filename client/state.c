@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "boot.h"
 #include "bundle.h"
 #include "fileio.h"
 #include "json.h"
@@ -40,11 +41,6 @@ const char *upkc_slot_status_name(enum upkc_slot_status s)
 const char *upkc_trial_phase_name(enum upkc_trial_phase p)
 {
 	return (size_t)p < UPK_ARRAY_SIZE(phase_names) ? phase_names[p] : "?";
-}
-
-static const char *slot_str(int slot)
-{
-	return slot == 1 ? "B" : "A";
 }
 
 void upkc_state_init(struct upkc_state *st, int active, const char *factory_version)
@@ -431,7 +427,7 @@ static json_t *build(const struct upkc_state *st)
 	for (int i = 0; slots && i < 2; i++) {
 		const struct upkc_state_slot *s = &st->slots[i];
 
-		json_object_set_new(slots, slot_str(i),
+		json_object_set_new(slots, upkc_slot_name(i),
 				    json_pack("{s:s, s:o}", "status",
 					      upkc_slot_status_name(s->status), "version",
 					      s->status == UPKC_SLOT_EMPTY
@@ -458,19 +454,19 @@ static json_t *build(const struct upkc_state *st)
 						      : json_null()));
 		if (upk_time_format(tr->started, started))
 			snprintf(started, sizeof(started), "1970-01-01T00:00:00Z");
-		trial = json_pack("{s:s, s:o, s:s, s:s, s:I, s:o, s:b, s:o, s:s}", "phase",
-				  upkc_trial_phase_name(tr->phase), "slot",
-				  tr->slot >= 0 ? json_string(slot_str(tr->slot)) : json_null(),
-				  "release", tr->release, "version", tr->version,
-				  "security_version", (json_int_t)tr->security_version,
-				  "support_end", date_or_null(tr->support_end), "firmware",
-				  tr->firmware, "models", tm ? tm : json_array(), "started",
-				  started);
+		trial = json_pack(
+			"{s:s, s:o, s:s, s:s, s:I, s:o, s:b, s:o, s:s}", "phase",
+			upkc_trial_phase_name(tr->phase), "slot",
+			tr->slot >= 0 ? json_string(upkc_slot_name(tr->slot)) : json_null(),
+			"release", tr->release, "version", tr->version, "security_version",
+			(json_int_t)tr->security_version, "support_end",
+			date_or_null(tr->support_end), "firmware", tr->firmware, "models",
+			tm ? tm : json_array(), "started", started);
 	} else {
 		trial = json_null();
 	}
 	doc = json_pack("{s:i, s:s, s:{s:s, s:o, s:I, s:I}, s:o, s:o, s:o, s:o, s:o}", "format", 1,
-			"active", slot_str(st->active), "firmware", "version", st->fw_version,
+			"active", upkc_slot_name(st->active), "firmware", "version", st->fw_version,
 			"release", st->fw_release[0] ? json_string(st->fw_release) : json_null(),
 			"security_version", (json_int_t)st->fw_security_version, "floor",
 			(json_int_t)st->fw_floor, "support_end", date_or_null(st->support_end),

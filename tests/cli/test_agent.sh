@@ -45,6 +45,9 @@ client 0 check --json
 client 0 install --no-reboot
 out_has 'armed for a trial boot'
 cmp -s "$dev/slot-B" "$work/rel/fw-1.1.0.img" || fail "slot B is not the 1.1.0 image"
+# The signed header is fetched once for both components (firmware and model).
+[ "$(grep -c 'cam-1\.1\.0\.upk bytes=0-' io/serve.err)" = 1 ] ||
+	fail "the header of cam-1.1.0.upk was fetched $(grep -c 'cam-1\.1\.0\.upk bytes=0-' io/serve.err) times"
 status_is "d['trial']['phase'] == 'armed' and d['trial']['slot'] == 'B'"
 status_is "d['boot']['trial'] and d['boot']['primary'] == 'B'"
 # A second install while the trial is pending is refused (exit 3: after the reboot).
@@ -187,8 +190,11 @@ device_unchanged_after 1 run --once --no-reboot
 err_has 'damaged postponement file'
 client 0 postpone --clear
 [ ! -e "$dev/state/postpone" ] || fail "postpone --clear left the file"
+before=$(grep -c 'timestamp.json' io/serve.err)
 client 0 run --once --no-reboot
 out_has 'installing cam-1.7.0.upk'
+# One metadata update per round: the install uses the session that found the release.
+[ $(($(grep -c 'timestamp.json' io/serve.err) - before)) = 1 ] || fail "run refreshed twice"
 power_on
 client 0 boot
 status_is "d['firmware']['version'] == '1.7.0' and d['active'] == 'A' and d['firmware']['floor'] == 4"
