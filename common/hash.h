@@ -2,7 +2,7 @@
 #pragma once
 /*
  * Hashing behind one small interface: SHA-256 and SHA-512 through OpenSSL
- * libcrypto EVP (its SHA-NI path is ~7x faster than libsodium's portable
+ * libcrypto (its SHA-NI path is ~7x faster than libsodium's portable
  * code on the reference machine; see shared/reference/anchors-measured.md).
  *
  * Streaming: upk_hash_init, any number of upk_hash_update, upk_hash_final,
@@ -14,7 +14,7 @@
  * initialized (init failed, or after final) returns UPK_E_INTERNAL.
  * Errors: UPK_E_NOMEM, UPK_E_INTERNAL (invalid algorithm, provider failure).
  *
- * The EVP digests are fetched once per process (pthread_once) and kept.
+ * The low-level SHA functions are used, not EVP (see hash.c for why).
  *
  * THREAD SAFETY: a context belongs to one thread; the functions are reentrant.
  */
@@ -44,7 +44,7 @@ const char *upk_hash_name(enum upk_hash_alg alg);
 bool upk_hash_from_name(const char *name, enum upk_hash_alg *ret);
 
 struct upk_hash_ctx {
-	void *md_ctx; /* EVP_MD_CTX *, NULL before init and after done */
+	void *md_ctx; /* the SHA state, NULL before init and after done */
 	enum upk_hash_alg alg;
 };
 
