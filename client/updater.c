@@ -27,6 +27,12 @@
 /* How long to wait for another updater's lock on the metadata directory. */
 #define LOCK_WAIT_MS 10000
 
+/* Accepted metadata waiting to be stored (persist()). */
+struct pending {
+	char *role;
+	struct upk_buf data;
+};
+
 struct upkc_updater {
 	const struct upkc_updater_config *cfg;
 	struct upk_trust *trust;
@@ -37,6 +43,12 @@ struct upkc_updater {
 	bool refreshed;
 	enum upk_err refresh_result;
 	struct upk_diag refresh_diag;
+	/*
+	 * One operation stores root, timestamp, snapshot, targets, or the
+	 * delegated roles one target search visits (UPK_DELEG_MAX_ROLES).
+	 */
+	struct pending pending[UPK_DELEG_MAX_ROLES + 4];
+	size_t n_pending;
 };
 
 static void vlog(const struct upkc_updater *u, const char *fmt, ...)
@@ -134,20 +146,80 @@ static enum upk_err read_stored(const struct upkc_updater *u, const char *role, 
 	return upk_io_read_file(str(&path), max, out, NULL, diag);
 }
 
-/* Persist accepted metadata exactly as served (§5.3.8, 5.4.5, 5.5.7, 5.6.6). */
-static enum upk_err persist(const struct upkc_updater *u, const char *role,
-			    const struct upk_buf *data, struct upk_diag *diag)
+/*
+ * Persist accepted metadata exactly as served (§5.3.8, 5.4.5, 5.5.7, 5.6.6).
+ * The bytes are queued (data is taken over) and stored by flush_pending()
+ * when the public operation ends, successful or not: every file is written,
+ * synced, renamed into place, and the directory synced once. That is one
+ * journal commit instead of two per file (about 2 ms each here: most of a
+ * cold refresh's own time). What is stored is the same; a crash before the
+ * flush leaves what a crash a moment earlier would: each file is replaced
+ * atomically either way, and what is stored is verified again when read.
+ */
+static enum upk_err persist(struct upkc_updater *u, const char *role, struct upk_buf *data,
+			    struct upk_diag *diag)
 {
-	_cleanup_buf_ struct upk_buf path = UPK_BUF_INIT;
-	char dir[4096];
-	int n = snprintf(dir, sizeof(dir), "%s/", u->cfg->metadata_dir);
+	struct pending *p = NULL;
 
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return upk_diag_set(diag, UPK_E_USAGE, u->cfg->metadata_dir, -1, "path too long");
-	if (role_location(dir, role, 0, &path))
-		return nomem(diag);
-	vlog(u, "trusting %s (%zu bytes)", str(&path), data->len);
-	return upk_io_write_atomic(str(&path), bytes(data), data->len, 0644, diag);
+	for (size_t i = 0; i < u->n_pending && !p; i++)
+		if (strcmp(u->pending[i].role, role) == 0)
+			p = &u->pending[i]; /* a newer root replaces the one queued */
+	if (!p) {
+		if (u->n_pending == UPK_ARRAY_SIZE(u->pending))
+			return upk_diag_set(diag, UPK_E_INTERNAL, role, -1,
+					    "too many files waiting to be stored");
+		p = &u->pending[u->n_pending];
+		p->role = strdup(role);
+		if (!p->role)
+			return nomem(diag);
+		p->data = (struct upk_buf)UPK_BUF_INIT;
+		u->n_pending++;
+	}
+	upk_buf_done(&p->data);
+	p->data = *data;
+	*data = (struct upk_buf)UPK_BUF_INIT;
+	return UPK_OK;
+}
+
+static void pending_clear(struct upkc_updater *u)
+{
+	for (size_t i = 0; i < u->n_pending; i++) {
+		free(u->pending[i].role);
+		upk_buf_done(&u->pending[i].data);
+	}
+	u->n_pending = 0;
+}
+
+/* Store what persist() queued, in order. */
+static enum upk_err flush_pending(struct upkc_updater *u, struct upk_diag *diag)
+{
+	struct upk_buf paths[UPK_ARRAY_SIZE(u->pending)];
+	struct upk_io_file files[UPK_ARRAY_SIZE(u->pending)];
+	size_t n = u->n_pending;
+	char dir[4096];
+	int len = snprintf(dir, sizeof(dir), "%s/", u->cfg->metadata_dir);
+	enum upk_err r = UPK_OK;
+
+	if (n == 0)
+		return UPK_OK;
+	for (size_t i = 0; i < n; i++)
+		paths[i] = (struct upk_buf)UPK_BUF_INIT;
+	if (len < 0 || (size_t)len >= sizeof(dir))
+		r = upk_diag_set(diag, UPK_E_USAGE, u->cfg->metadata_dir, -1, "path too long");
+	for (size_t i = 0; i < n && !r; i++) {
+		const struct pending *p = &u->pending[i];
+
+		if (role_location(dir, p->role, 0, &paths[i]))
+			r = nomem(diag);
+		files[i] = (struct upk_io_file){ str(&paths[i]), bytes(&p->data), p->data.len };
+		vlog(u, "trusting %s (%zu bytes)", str(&paths[i]), p->data.len);
+	}
+	if (!r)
+		r = upk_io_write_atomic_many(files, n, 0644, diag);
+	for (size_t i = 0; i < n; i++)
+		upk_buf_done(&paths[i]);
+	pending_clear(u);
+	return r;
 }
 
 /* Download metadata of `role` (version 0: unversioned) into out. */
@@ -295,6 +367,7 @@ void upkc_updater_free(struct upkc_updater *u)
 {
 	if (!u)
 		return;
+	pending_clear(u); /* every public operation flushed; nothing is left to store */
 	upk_trust_free(u->trust);
 	upkc_fetch_free(u->fetch);
 	upk_buf_done(&u->meta_base);
@@ -349,7 +422,11 @@ static enum upk_err update_root(struct upkc_updater *u, struct upk_diag *diag)
 static enum upk_err forget_online_roles(struct upkc_updater *u, struct upk_diag *diag)
 {
 	static const char *const files[] = { "timestamp.json", "snapshot.json" };
+	/* The new root is stored before what it made obsolete is deleted. */
+	enum upk_err r = flush_pending(u, diag);
 
+	if (r)
+		return r;
 	for (size_t i = 0; i < UPK_ARRAY_SIZE(files); i++) {
 		if (unlinkat(u->dir_fd, files[i], 0) < 0 && errno != ENOENT)
 			return upk_diag_set(diag, UPK_E_IO, files[i], -1, "cannot delete: %s",
@@ -503,9 +580,19 @@ static enum upk_err refresh(struct upkc_updater *u, struct upk_diag *diag)
 enum upk_err upkc_updater_refresh(struct upkc_updater *u, struct upk_diag *reterr_diag)
 {
 	if (!u->refreshed) {
+		struct upk_diag d;
+		enum upk_err r;
+
 		upk_diag_clear(&u->refresh_diag);
 		u->refresh_result = refresh(u, &u->refresh_diag);
 		u->refreshed = true;
+		/* What was accepted before a failure is stored too (§5.3.8: a new root stays). */
+		upk_diag_clear(&d);
+		r = flush_pending(u, &d);
+		if (r && !u->refresh_result) {
+			u->refresh_result = r;
+			u->refresh_diag = d;
+		}
 	}
 	if (u->refresh_result && reterr_diag)
 		*reterr_diag = u->refresh_diag;
@@ -515,9 +602,8 @@ enum upk_err upkc_updater_refresh(struct upkc_updater *u, struct upk_diag *reter
 /* ------------------------------------------------------------------------ */
 /* §5.6.7: target search. */
 
-enum upk_err upkc_updater_find_target(struct upkc_updater *u, const char *path,
-				      const struct upk_target **ret_target,
-				      struct upk_diag *reterr_diag)
+static enum upk_err find_target(struct upkc_updater *u, const char *path,
+				const struct upk_target **ret_target, struct upk_diag *reterr_diag)
 {
 	_cleanup_walk_ struct upk_walk w = { 0 };
 	const char *role, *delegator;
@@ -549,6 +635,25 @@ enum upk_err upkc_updater_find_target(struct upkc_updater *u, const char *path,
 	/* §5.7.2 */
 	return upk_diag_set(reterr_diag, UPK_E_NOT_FOUND, path, -1,
 			    "no such target (searched %zu role(s))", upk_walk_visited(&w));
+}
+
+enum upk_err upkc_updater_find_target(struct upkc_updater *u, const char *path,
+				      const struct upk_target **ret_target,
+				      struct upk_diag *reterr_diag)
+{
+	struct upk_diag d;
+	enum upk_err r = find_target(u, path, ret_target, reterr_diag), r2;
+
+	/* The delegated roles accepted on the way are stored, found or not. */
+	upk_diag_clear(&d);
+	r2 = flush_pending(u, &d);
+	if (r2 && !r) {
+		*ret_target = NULL;
+		if (reterr_diag)
+			*reterr_diag = d;
+		return r2;
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -209,6 +209,95 @@ enum upk_err upk_io_create_atomic(const char *path, const void *data, size_t len
 	return write_atomic(path, data, len, mode, false, reterr_diag);
 }
 
+/*
+ * All temporary files are written before the first fsync: on ext4 (data=
+ * ordered) that fsync's journal commit carries the data of all of them, so
+ * the later ones find little left to do, and one directory sync covers every
+ * rename. Sequential write_atomic() calls cost two commits per file.
+ */
+enum upk_err upk_io_write_atomic_many(const struct upk_io_file *files, size_t n, mode_t mode,
+				      struct upk_diag *reterr_diag)
+{
+	struct timespec ts;
+	char(*tmp)[4096] = NULL;
+	int *fds = NULL;
+	size_t i, done = 0; /* files renamed into place */
+	enum upk_err r = UPK_OK;
+
+	if (n == 0)
+		return UPK_OK;
+	tmp = calloc(n, sizeof(*tmp));
+	fds = malloc(n * sizeof(*fds));
+	if (!tmp || !fds) {
+		free(tmp);
+		free(fds);
+		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1, NULL);
+	}
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (i = 0; i < n && !r; i++) {
+		int len = snprintf(tmp[i], sizeof(tmp[i]), "%s.tmp-%ld-%ld-%zu", files[i].path,
+				   (long)getpid(), (long)ts.tv_nsec, i);
+
+		if (len < 0 || (size_t)len >= sizeof(tmp[i])) {
+			tmp[i][0] = 0;
+			r = upk_diag_set(reterr_diag, UPK_E_USAGE, files[i].path, -1,
+					 "path too long");
+			break;
+		}
+		fds[i] = open(tmp[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fds[i] < 0) {
+			r = io_fail(reterr_diag, tmp[i], "cannot create", errno);
+			tmp[i][0] = 0; /* nothing to remove */
+		} else if (fchmod(fds[i], mode) < 0) {
+			r = io_fail(reterr_diag, tmp[i], "cannot chmod", errno);
+		} else {
+			r = write_all(fds[i], files[i].data, files[i].len, tmp[i], reterr_diag);
+		}
+	}
+	for (i = 0; i < n && !r; i++) {
+		if (fsync(fds[i]) < 0)
+			r = io_fail(reterr_diag, tmp[i], "fsync failed", errno);
+		else if (close(fds[i]) < 0)
+			r = io_fail(reterr_diag, tmp[i], "close failed", errno);
+		fds[i] = -1;
+	}
+	/* In order: a failure leaves the earlier files replaced and the later ones untouched. */
+	for (i = 0; i < n && !r; i++) {
+		if (rename(tmp[i], files[i].path) < 0)
+			r = io_fail(reterr_diag, files[i].path, "cannot rename into place", errno);
+		else
+			done++;
+	}
+	for (i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (i >= done && tmp[i][0])
+			unlink(tmp[i]);
+	}
+	/* Each directory once (a list is normally all in one). */
+	for (i = 0; i < done; i++) {
+		char dir[4096], prev[4096];
+		bool seen = false;
+		enum upk_err r2;
+
+		dir_of(files[i].path, dir, sizeof(dir));
+		for (size_t j = 0; j < i && !seen; j++) {
+			dir_of(files[j].path, prev, sizeof(prev));
+			seen = strcmp(dir, prev) == 0;
+		}
+		if (seen)
+			continue;
+		r2 = upk_io_fsync_dir(dir, r ? NULL : reterr_diag);
+		if (!r)
+			r = r2;
+	}
+	free(tmp);
+	free(fds);
+	return r;
+}
+
 enum upk_err upk_io_mkdir_p(const char *path, mode_t mode, struct upk_diag *reterr_diag)
 {
 	char buf[4096];

@@ -35,6 +35,23 @@ UPK_WUR enum upk_err upk_io_read_file(const char *path, size_t max_len, struct u
 UPK_WUR enum upk_err upk_io_write_atomic(const char *path, const void *data, size_t len,
 					 mode_t mode, struct upk_diag *reterr_diag);
 
+/* One file of upk_io_write_atomic_many. */
+struct upk_io_file {
+	const char *path;
+	const void *data;
+	size_t len;
+};
+
+/*
+ * upk_io_write_atomic for several files, durably, at about the cost of one:
+ * every file is written to a temporary, then all are synced, renamed into
+ * place in list order, and each directory is synced once. On failure the
+ * files before the failing one may have been replaced, the others are
+ * untouched; no file is ever partly written.
+ */
+UPK_WUR enum upk_err upk_io_write_atomic_many(const struct upk_io_file *files, size_t n,
+					      mode_t mode, struct upk_diag *reterr_diag);
+
 /* Like upk_io_write_atomic, but UPK_E_EXISTS (nothing written) if path exists. */
 UPK_WUR enum upk_err upk_io_create_atomic(const char *path, const void *data, size_t len,
 					  mode_t mode, struct upk_diag *reterr_diag);

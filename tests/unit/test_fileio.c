@@ -135,6 +135,75 @@ static void test_write_into_missing_dir_fails_cleanly(void **state)
 	assert_int_equal(count_entries(fx->dir), 0);
 }
 
+/* Contents of a file, for the assertions below. */
+static void expect_file(const char *path, const char *want)
+{
+	struct upk_buf b = UPK_BUF_INIT;
+
+	assert_int_equal(upk_io_read_file(path, 1000, &b, NULL, NULL), UPK_OK);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	upk_buf_done(&b);
+}
+
+static void test_write_many(void **state)
+{
+	struct fx *fx = *state;
+	char a[512], b[512], c[512], sub[512], d2[512];
+	struct upk_diag d;
+	struct stat st;
+
+	path_in(fx, "a.json", a, sizeof(a));
+	path_in(fx, "b.json", b, sizeof(b));
+	path_in(fx, "sub", sub, sizeof(sub));
+	path_in(fx, "sub/c.json", c, sizeof(c));
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(upk_io_write_atomic(a, "old a", 5, 0600, NULL), UPK_OK);
+	{
+		const struct upk_io_file files[] = { { a, "new a", 5 },
+						     { b, "", 0 },
+						     { c, "c in sub", 8 } };
+
+		assert_int_equal(upk_io_write_atomic_many(files, 3, 0640, NULL), UPK_OK);
+	}
+	expect_file(a, "new a");
+	expect_file(b, "");
+	expect_file(c, "c in sub");
+	assert_int_equal(stat(b, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(count_entries(fx->dir), 3); /* a, b, sub: no temporaries */
+	assert_int_equal(count_entries(sub), 1);
+	assert_int_equal(upk_io_write_atomic_many(NULL, 0, 0600, NULL), UPK_OK);
+
+	/* A file that cannot be created: nothing is replaced, nothing is left behind. */
+	path_in(fx, "no/such/dir/x.json", d2, sizeof(d2));
+	{
+		const struct upk_io_file files[] = { { a, "newer a", 7 }, { d2, "x", 1 } };
+
+		upk_diag_clear(&d);
+		assert_int_equal(upk_io_write_atomic_many(files, 2, 0600, &d), UPK_E_NOT_FOUND);
+		assert_non_null(strstr(d.where, "no/such/dir/x.json"));
+	}
+	expect_file(a, "new a");
+	assert_int_equal(count_entries(fx->dir), 3);
+
+	/* A rename that fails (a non-empty directory is in the way): the files before it are
+	 * replaced, the ones after it untouched, no temporary left. */
+	{
+		const struct upk_io_file files[] = { { a, "third a", 7 },
+						     { sub, "not a dir", 9 },
+						     { b, "new b", 5 } };
+
+		upk_diag_clear(&d);
+		assert_int_not_equal(upk_io_write_atomic_many(files, 3, 0600, &d), UPK_OK);
+		assert_non_null(strstr(d.where, "sub"));
+	}
+	expect_file(a, "third a");
+	expect_file(b, "");
+	expect_file(c, "c in sub");
+	assert_int_equal(count_entries(fx->dir), 3);
+}
+
 static void test_mkdir_p(void **state)
 {
 	struct fx *fx = *state;
@@ -183,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_into_missing_dir_fails_cleanly, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_excludes_other_process, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
