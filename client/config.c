@@ -38,7 +38,7 @@ enum kind {
 	KIND_SEMVER,   /* SemVer 2.0.0 */
 	/* numbers */
 	KIND_DURATION,	    /* int64_t seconds, at most max */
-	KIND_DURATION_LONG, /* long seconds, at most max (libcurl's type) */
+	KIND_DURATION_LONG, /* long seconds, at most max (struct upkc_fetch_opts's type) */
 	KIND_BYTES,	    /* long, 1..max */
 	KIND_COUNT,	    /* long, 1..max */
 	KIND_SWITCH,	    /* bool: auto = true, off = false */
@@ -64,7 +64,7 @@ struct key_def {
 		.offset = offsetof(struct upkc_config, field), __VA_ARGS__ \
 	}
 
-/* Bounds of the [network] values: libcurl takes them as long, and a day is plenty. */
+/* Bounds of the [network] values: the transport takes them as long, and a day is plenty. */
 #define MAX_NETWORK_SECONDS  86400
 #define MAX_BYTES_PER_SECOND 1000000000L
 /* A time limit for the device maker's commands: longer is a hang, not a check. */

@@ -1,31 +1,62 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * HTTP(S) transport of the client (libcurl), bounded the way TUF needs:
- * every download has a maximum length (endless-data attack: the transfer
- * is cut as soon as one byte more arrives, or before it starts when the
- * server announces a longer Content-Length) and a minimum average speed
- * (slow-retrieval attack). One fetcher keeps one connection alive across
- * requests (HTTP/1.1 keep-alive).
+ * HTTP(S) transport of the client: a small HTTP/1.1 client on plain sockets,
+ * TLS through OpenSSL libssl (http.h parses what servers send), bounded the
+ * way TUF needs: every download has a maximum length (endless-data attack:
+ * the transfer is cut before one byte past it reaches the sink, or before
+ * the body when the server announces a longer Content-Length) and a minimum
+ * speed (slow-retrieval attack: measured each second once connected; below
+ * low_speed_bytes per second for low_speed_window_s seconds in a row fails).
+ * One fetcher keeps one connection alive across requests to the same
+ * scheme://host:port (HTTP/1.1 keep-alive); a kept-alive connection the
+ * server closed while idle is replaced once, transparently.
  *
- * Only http and https URLs are followed, redirects included. No content
+ * URLs: http:// and https:// (host name, IPv4, [IPv6], port); file:// only
+ * with allow_file. User names or passwords in URLs are refused, the
+ * fragment is dropped, the path and query are sent as given except that
+ * bytes <= 0x20 and >= 0x7f are percent-encoded. Redirects (301, 302, 303,
+ * 307, 308; at most 5) are followed to http and https URLs only. No content
  * encoding is requested: lengths are those of the bytes signed.
  *
- * Errors (diag->where is the URL):
- *   UPK_E_NOT_FOUND   HTTP 404 or 403 (the TUF workflow treats both as
- *                     "no such file", e.g. the end of the root chain)
- *   UPK_E_SERVER      any other HTTP status that is not 2xx
- *   UPK_E_TOO_LARGE   more than max_len bytes
- *   UPK_E_SLOW        slower than the minimum speed for the whole window
- *   UPK_E_TIMEOUT     connecting took too long
- *   UPK_E_NETWORK     any other transfer failure (DNS, refused, reset, TLS)
- *   UPK_E_USAGE       a URL libcurl refuses (bad syntax, other protocol)
- *   the sink's own error, passed through
- *   UPK_E_NOMEM, UPK_E_INTERNAL
+ * TLS: 1.2 or later, the peer verified against the system trust store
+ * (SSL_CERT_FILE and SSL_CERT_DIR override it) and the URL's host name or
+ * address. libssl is set up at the first https URL of a fetcher only.
  *
- * THREAD SAFETY: a fetcher belongs to one thread. The first upkc_fetch_new
- * initializes libcurl for the process (thread-safe, once).
+ * Proxies, from the environment as libcurl reads it: http_proxy (lower case
+ * only), https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY; no_proxy or
+ * NO_PROXY lists host name suffixes that go direct ("*": all). Only http://
+ * proxies: plain http is sent to them in absolute form, https is tunnelled
+ * with CONNECT.
+ *
+ * Errors (diag->where is the URL the caller gave):
+ *   UPK_E_NOT_FOUND   HTTP 404 or 403 (the TUF workflow treats both as
+ *                     "no such file", e.g. the end of the root chain); a
+ *                     missing file:// file
+ *   UPK_E_SERVER      any other HTTP status that is not 2xx; a malformed
+ *                     response (status line, headers, chunk sizes); response
+ *                     headers over 64 KiB or 100 lines; more than 5 redirects
+ *                     or a redirect to another scheme
+ *   UPK_E_TOO_LARGE   more than max_len bytes (announced or sent)
+ *   UPK_E_SLOW        slower than the minimum speed for the whole window
+ *   UPK_E_TIMEOUT     connecting took longer than connect_timeout_s
+ *   UPK_E_NETWORK     any other transfer failure (DNS, refused, reset, TLS,
+ *                     a proxy refusing CONNECT)
+ *   UPK_E_USAGE       a URL refused (bad syntax, other scheme, user info,
+ *                     file:// without allow_file)
+ *   the sink's own error, passed through
+ *   UPK_E_NOMEM, UPK_E_IO (file://), UPK_E_INTERNAL
+ * An error status's body never reaches the sink.
+ *
+ * SIGPIPE is never raised (sends use MSG_NOSIGNAL, TLS included); every file
+ * descriptor is close-on-exec.
+ *
+ * MEMORY: a fetcher holds a 64 KiB read buffer and fixed URL buffers; nothing
+ * grows with the body.
+ *
+ * THREAD SAFETY: a fetcher belongs to one thread; fetchers share no state.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,7 +102,24 @@ UPK_WUR enum upk_err upkc_fetch_stream(struct upkc_fetch *f, const char *url, ui
 UPK_WUR enum upk_err upkc_fetch_bytes(struct upkc_fetch *f, const char *url, size_t max_len,
 				      struct upk_buf *out, struct upk_diag *reterr_diag);
 
-/* Number of requests made so far (tests and statistics). */
+/*
+ * GET exactly len (>= 1) bytes at off of url with a Range request, passed to
+ * sink as they arrive. Errors besides those above (offset: off):
+ *   UPK_E_SERVER      200 (the server ignores ranges: "ranges not supported"),
+ *                     any 2xx but 206, a Content-Range not starting at off
+ *   UPK_E_LENGTH      416, or fewer than len bytes
+ *   UPK_E_TOO_LARGE   more than len bytes (announced or sent)
+ *   UPK_E_USAGE       len 0, or a file:// URL
+ * On failure the sink may have received part of the range.
+ */
+UPK_WUR enum upk_err upkc_fetch_range(struct upkc_fetch *f, const char *url, uint64_t off,
+				      size_t len, upkc_fetch_sink_fn sink, void *ctx,
+				      struct upk_diag *reterr_diag);
+
+/* Number of requests made by the caller so far (a reconnect's resend is not counted). */
 unsigned long upkc_fetch_requests(const struct upkc_fetch *f);
+
+/* Number of connections opened so far (keep-alive reuse keeps it low). */
+unsigned long upkc_fetch_connections(const struct upkc_fetch *f);
 
 UPK_DEFINE_CLEANUP(struct upkc_fetch, upkc_fetch_free)

@@ -3,7 +3,6 @@
 #include "install.h"
 #include "failpoint.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,39 +71,13 @@ enum upk_err upkc_install_state_parse(const char *data, size_t len,
 /* ==== the bundle source: a file or ranges of a URL ===================== */
 
 struct source {
-	int fd; /* -1 for a URL */
-	CURL *curl;
+	int fd;			  /* -1 for a URL */
+	struct upkc_fetch *fetch; /* for a URL: one kept-alive connection for all ranges */
 	const char *url;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 /* Receives a range's bytes as they arrive; non-OK aborts (it fills diag itself). */
 typedef enum upk_err (*range_sink_fn)(void *ctx, const uint8_t *data, size_t len);
-
-struct range_xfer {
-	range_sink_fn sink;
-	void *ctx;
-	size_t want, got;
-	bool overflow;
-	enum upk_err err; /* the sink's */
-};
-
-static size_t range_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct range_xfer *x = userdata;
-	size_t n = size * nmemb;
-
-	/* Endless data: never a byte past the range asked for. */
-	if (n > x->want - x->got) {
-		x->overflow = true;
-		return n ? 0 : 1;
-	}
-	x->err = x->sink(x->ctx, (const uint8_t *)ptr, n);
-	if (x->err)
-		return n ? 0 : 1;
-	x->got += n;
-	return n;
-}
 
 struct mem_sink {
 	uint8_t *buf;
@@ -124,19 +97,16 @@ static void source_done(struct source *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
+	upkc_fetch_free(s->fetch);
 	s->fd = -1;
-	s->curl = NULL;
+	s->fetch = NULL;
 }
 
 static enum upk_err source_open(struct source *s, const struct upkc_install_opts *o,
 				uint64_t *ret_length, struct upk_diag *d)
 {
 	struct stat st;
-	long connect = UPKC_FETCH_CONNECT_TIMEOUT, low_bytes = UPKC_FETCH_LOW_SPEED_BYTES,
-	     low_window = UPKC_FETCH_LOW_SPEED_WINDOW;
-	bool ok = true;
+	enum upk_err r;
 
 	if (o->bundle_file) {
 		s->fd = open(o->bundle_file, O_RDONLY | O_CLOEXEC);
@@ -153,42 +123,11 @@ static enum upk_err source_open(struct source *s, const struct upkc_install_opts
 		*ret_length = (uint64_t)st.st_size;
 		return UPK_OK;
 	}
-	if (o->fetch && o->fetch->connect_timeout_s > 0)
-		connect = o->fetch->connect_timeout_s;
-	if (o->fetch && o->fetch->low_speed_bytes > 0)
-		low_bytes = o->fetch->low_speed_bytes;
-	if (o->fetch && o->fetch->low_speed_window_s > 0)
-		low_window = o->fetch->low_speed_window_s;
-	/* upkc_fetch_new initializes libcurl for the process, once. */
-	{
-		struct upkc_fetch *f = NULL;
-		enum upk_err r = upkc_fetch_new(o->fetch, &f, d);
-		if (r)
-			return r;
-		upkc_fetch_free(f);
-	}
+	/* Ranges are fetched over http and https only (upkc_fetch_range refuses file://). */
+	r = upkc_fetch_new(o->fetch, &s->fetch, d);
+	if (r)
+		return r;
 	s->url = o->bundle_url;
-	s->curl = curl_easy_init();
-	if (!s->curl)
-		return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, "curl_easy_init");
-	ok = curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_URL, s->url) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_MAXREDIRS, 5L) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ==
-		     CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, connect) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, low_bytes) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, low_window) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_FAILONERROR, 1L) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "upkeep-client") == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, range_write_cb) == CURLE_OK &&
-	     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK;
-	if (!ok)
-		return upk_diag_set(d, UPK_E_USAGE, s->url, -1, "URL refused by libcurl");
 	if (!o->bundle_length)
 		return upk_diag_set(d, UPK_E_USAGE, s->url, -1,
 				    "the signed bundle length is required");
@@ -196,55 +135,11 @@ static enum upk_err source_open(struct source *s, const struct upkc_install_opts
 	return UPK_OK;
 }
 
-/* One Range request for exactly len bytes at off; no retry. */
+/* One Range request for exactly len bytes at off; no retry (fetch.h maps the statuses). */
 static enum upk_err range_once(struct source *s, uint64_t off, size_t len, range_sink_fn sink,
 			       void *ctx, struct upk_diag *d)
 {
-	struct range_xfer x = { .sink = sink, .ctx = ctx, .want = len };
-	char range[64];
-	long status = 0;
-	CURLcode cc;
-
-	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, off, off + len - 1);
-	s->errbuf[0] = '\0';
-	if (curl_easy_setopt(s->curl, CURLOPT_RANGE, range) != CURLE_OK ||
-	    curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &x) != CURLE_OK)
-		return upk_diag_set(d, UPK_E_INTERNAL, s->url, -1, "libcurl setup failed");
-	cc = curl_easy_perform(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-	/* 200 is the whole file: a server that ignores ranges, not an attack on the bound. */
-	if (status == 200)
-		return upk_diag_set(d, UPK_E_SERVER, s->url, (int64_t)off,
-				    "HTTP 200 to a range request: ranges not supported");
-	if (x.err)
-		return x.err;
-	if (x.overflow)
-		return upk_diag_set(d, UPK_E_TOO_LARGE, s->url, (int64_t)off,
-				    "more than the %zu bytes asked for", len);
-	if (cc == CURLE_OK) {
-		if (status != 206)
-			return upk_diag_set(d, UPK_E_SERVER, s->url, (int64_t)off,
-					    "HTTP %ld to a range request", status);
-		if (x.got != len)
-			return upk_diag_set(d, UPK_E_LENGTH, s->url, (int64_t)off,
-					    "%zu bytes of a %zu-byte range", x.got, len);
-		return UPK_OK;
-	}
-	if (cc == CURLE_HTTP_RETURNED_ERROR || status >= 400)
-		return upk_diag_set(d,
-				    status == 404 || status == 403 ? UPK_E_NOT_FOUND
-				    : status == 416		   ? UPK_E_LENGTH
-								   : UPK_E_SERVER,
-				    s->url, (int64_t)off, "HTTP %ld", status);
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		return upk_diag_set(d, UPK_E_SLOW, s->url, (int64_t)off, "%s", s->errbuf);
-	if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
-		return upk_diag_set(d, UPK_E_USAGE, s->url, -1, "%s", curl_easy_strerror(cc));
-	if (cc == CURLE_OUT_OF_MEMORY)
-		return upk_diag_set(d, UPK_E_NOMEM, s->url, -1, NULL);
-	return upk_diag_set(d, UPK_E_NETWORK, s->url, (int64_t)off, "%s",
-			    s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+	return upkc_fetch_range(s->fetch, s->url, off, len, sink, ctx, d);
 }
 
 static bool is_transient(enum upk_err r)
