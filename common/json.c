@@ -106,6 +106,15 @@ static enum upk_err depth_prescan(const uint8_t *data, size_t len, struct upk_di
 			continue;
 		}
 		switch (c) {
+		case 0:
+			/*
+			 * jansson 2.14 skips one raw NUL right after a number or
+			 * literal (`[1\0]` parses); RFC 8259 and Python's json do
+			 * not, and bytes a parser ignores must not hide in signed
+			 * files. (Inside strings jansson rejects raw control bytes.)
+			 */
+			return upk_diag_set(diag, UPK_E_FORMAT, "", (int64_t)i,
+					    "NUL byte outside a string");
 		case '"':
 			in_str = true;
 			break;
