@@ -341,11 +341,14 @@ static enum upk_err newest_release(struct agent *a, struct upkc_session *s, bool
 	if (r)
 		return r;
 	for (size_t i = 0; i < m->n_targets; i++) {
+		const struct upk_target *t = upk_meta_target(m, i);
 		struct release c = { 0 };
 		bool current, ok;
 
-		if (release_from_target(&m->targets[i], &c, NULL) ||
-		    strcmp(c.custom->product, a->cfg.product) || !hardware_matches(a, c.custom)) {
+		if (!t)
+			return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
+		if (release_from_target(t, &c, NULL) || strcmp(c.custom->product, a->cfg.product) ||
+		    !hardware_matches(a, c.custom)) {
 			release_done(&c);
 			continue;
 		}

@@ -577,18 +577,23 @@ static enum upk_err refresh(struct upkc_updater *u, struct upk_diag *diag)
 	return load_targets(u, "targets", "root", &targets, diag);
 }
 
-enum upk_err upkc_updater_refresh(struct upkc_updater *u, struct upk_diag *reterr_diag)
+/*
+ * The refresh, once per updater. With store, what it accepted is stored
+ * before returning; a target search passes false and stores it together with
+ * the delegated roles it loads (one batch, flush_pending()).
+ */
+static enum upk_err refresh_once(struct upkc_updater *u, bool store, struct upk_diag *reterr_diag)
 {
 	if (!u->refreshed) {
-		struct upk_diag d;
-		enum upk_err r;
-
 		upk_diag_clear(&u->refresh_diag);
 		u->refresh_result = refresh(u, &u->refresh_diag);
 		u->refreshed = true;
+	}
+	if (store) {
+		struct upk_diag d;
 		/* What was accepted before a failure is stored too (§5.3.8: a new root stays). */
-		upk_diag_clear(&d);
-		r = flush_pending(u, &d);
+		enum upk_err r = flush_pending(u, &d);
+
 		if (r && !u->refresh_result) {
 			u->refresh_result = r;
 			u->refresh_diag = d;
@@ -597,6 +602,11 @@ enum upk_err upkc_updater_refresh(struct upkc_updater *u, struct upk_diag *reter
 	if (u->refresh_result && reterr_diag)
 		*reterr_diag = u->refresh_diag;
 	return u->refresh_result;
+}
+
+enum upk_err upkc_updater_refresh(struct upkc_updater *u, struct upk_diag *reterr_diag)
+{
+	return refresh_once(u, true, reterr_diag);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -609,7 +619,7 @@ static enum upk_err find_target(struct upkc_updater *u, const char *path,
 	const char *role, *delegator;
 	enum upk_err r;
 
-	r = upkc_updater_refresh(u, reterr_diag);
+	r = refresh_once(u, false, reterr_diag);
 	if (r)
 		return r;
 	r = upk_walk_init(&w, path, UPK_DELEG_MAX_ROLES);
@@ -644,7 +654,7 @@ enum upk_err upkc_updater_find_target(struct upkc_updater *u, const char *path,
 	struct upk_diag d;
 	enum upk_err r = find_target(u, path, ret_target, reterr_diag), r2;
 
-	/* The delegated roles accepted on the way are stored, found or not. */
+	/* What the refresh and the search accepted is stored, found or not. */
 	upk_diag_clear(&d);
 	r2 = flush_pending(u, &d);
 	if (r2 && !r) {

@@ -403,7 +403,11 @@ enum upk_err upk_walk_visit(struct upk_walk *w, const struct upk_meta *role_meta
 	if (r)
 		return r;
 	/* §5.6.7.1: this role lists the target: the search ends here. */
-	t = upk_meta_find_target(role_meta, w->path);
+	r = upk_meta_lookup_target(role_meta, w->path, &t);
+	if (r == UPK_E_NOT_FOUND)
+		t = NULL;
+	else if (r)
+		return r;
 	w->visited[w->n_visited++] = w->cur;
 	w->has_cur = false;
 	self = w->visited[w->n_visited - 1].role;

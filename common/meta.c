@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "jcanon.h"
 #include "json.h"
 #include "sig.h"
 #include "tuftime.h"
@@ -271,23 +272,31 @@ static const uint8_t hex_lower1[256] = {
 };
 
 /*
- * Decode s, which must be exactly 2*n lower-case hex digits, into out[n]:
- * one pass that validates and decodes, since digests are most of a large
- * targets file.
+ * Decode s[0..slen), which must be exactly 2*n lower-case hex digits, into
+ * out[n]: one pass that validates and decodes, since digests are most of a
+ * large targets file.
  */
-static bool lower_hex_decode(const char *s, uint8_t *out, size_t n)
+static bool lower_hex_decode_n(const uint8_t *s, size_t slen, uint8_t *out, size_t n)
 {
+	if (slen != 2 * n)
+		return false;
 	for (size_t i = 0; i < n; i++) {
-		unsigned hi = hex_lower1[(unsigned char)s[2 * i]], lo;
+		unsigned hi = hex_lower1[s[2 * i]], lo;
 
 		if (!hi)
 			return false;
-		lo = hex_lower1[(unsigned char)s[2 * i + 1]];
+		lo = hex_lower1[s[2 * i + 1]];
 		if (!lo)
 			return false;
 		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
-	return s[2 * n] == 0;
+	return true;
+}
+
+/* Same for a NUL-terminated string. */
+static bool lower_hex_decode(const char *s, uint8_t *out, size_t n)
+{
+	return lower_hex_decode_n((const uint8_t *)s, strlen(s), out, n);
 }
 
 static bool keyid_valid(const char *s)
@@ -764,6 +773,27 @@ static enum upk_err parse_delegations(struct pctx *c, const json_t *obj, struct 
 	return r;
 }
 
+/* The optional "delegations" member of a targets role. */
+static enum upk_err parse_delegations_member(struct pctx *c, const json_t *sig_obj,
+					     struct upk_meta *m)
+{
+	json_t *deleg = json_object_get(sig_obj, "delegations");
+	size_t old;
+	enum upk_err r;
+
+	/* Unlike other optional members, python-tuf fails on "delegations": null. */
+	if (!deleg)
+		return UPK_OK;
+	r = check_type(c, "delegations", deleg, J_OBJ);
+	if (r)
+		return r;
+	m->has_delegations = true;
+	old = push(c, "delegations");
+	r = parse_delegations(c, deleg, &m->delegations);
+	pop(c, old);
+	return r;
+}
+
 static int cmp_target(const void *a, const void *b)
 {
 	return strcmp(((const struct upk_target *)a)->path, ((const struct upk_target *)b)->path);
@@ -796,7 +826,7 @@ static enum upk_err parse_target(struct pctx *c, const char *path, const json_t 
 static enum upk_err parse_targets(struct pctx *c, const json_t *sig_obj, struct upk_meta *m)
 {
 	const char *path;
-	json_t *obj, *v, *deleg;
+	json_t *obj, *v;
 	size_t old, i = 0;
 	enum upk_err r;
 
@@ -821,19 +851,7 @@ static enum upk_err parse_targets(struct pctx *c, const json_t *sig_obj, struct 
 	pop(c, old);
 	m->n_targets = i;
 	qsort(m->targets, m->n_targets, sizeof(*m->targets), cmp_target);
-
-	/* Unlike other optional members, python-tuf fails on "delegations": null. */
-	deleg = json_object_get(sig_obj, "delegations");
-	if (!deleg)
-		return UPK_OK;
-	r = check_type(c, "delegations", deleg, J_OBJ);
-	if (r)
-		return r;
-	m->has_delegations = true;
-	old = push(c, "delegations");
-	r = parse_delegations(c, deleg, &m->delegations);
-	pop(c, old);
-	return r;
+	return parse_delegations_member(c, sig_obj, m);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -946,6 +964,11 @@ static void meta_clear(struct upk_meta *m)
 	}
 	free(m->delegations.roles);
 	role_keys_done(&m->delegations.succinct.keys);
+	for (size_t i = 0; m->view_cache && i < m->n_targets; i++)
+		free(m->view_cache[i]);
+	free(m->view_cache);
+	free(m->view_index);
+	json_decref(m->view_custom);
 	if (m->doc)
 		json_decref(m->doc);
 	memset(m, 0, sizeof(*m));
@@ -1064,6 +1087,576 @@ enum upk_err upk_meta_parse(const uint8_t *data, size_t len, enum upk_role expec
 }
 
 /* ------------------------------------------------------------------------ */
+/*
+ * Read-only views of targets metadata (upk_meta_parse_view). The document is
+ * canonicalized in one pass without a tree (upk_json_canonicalize), and the
+ * targets map is read straight from the canonical bytes; everything else of
+ * `signed` is small and goes through jansson and the parsers above, so the
+ * rules are the same ones.
+ *
+ * Canonical JSON is easy to scan: no whitespace, and strings escape only `"`
+ * and `\`. The scanners below rely on their input being the output of
+ * upk_json_canonicalize, i.e. valid; they never read past `end` anyway.
+ */
+
+struct cspan {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* Length of the string token at p (p[0] == '"'), quotes included. */
+static size_t cj_string_len(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p + 1;
+
+	for (;;) {
+		const uint8_t *x = memchr(q, '"', (size_t)(end - q));
+		size_t bs = 0;
+
+		if (!x)
+			return (size_t)(end - p);
+		/* An even run of backslashes before it is escaped backslashes: the quote ends it.
+		 */
+		while (x - bs > q && x[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		if (bs % 2 == 0)
+			return (size_t)(x + 1 - p);
+		q = x + 1;
+	}
+}
+
+/* Length of the value at p. */
+static size_t cj_value_len(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p;
+	size_t depth = 0;
+
+	do {
+		switch (*q) {
+		case '"':
+			q += cj_string_len(q, end);
+			break;
+		case '{':
+		case '[':
+			depth++;
+			q++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			q++;
+			break;
+		case ':':
+		case ',':
+			q++;
+			break;
+		default: /* a number, true, false or null */
+			while (q < end && *q != ',' && *q != '}' && *q != ']')
+				q++;
+		}
+	} while (depth && q < end);
+	return (size_t)(q - p);
+}
+
+/* Members of the object at obj.p[0] == '{'. */
+struct cj_iter {
+	const uint8_t *q, *end;
+};
+
+static struct cj_iter cj_members(struct cspan obj)
+{
+	return (struct cj_iter){ .q = obj.p + 1, .end = obj.p + obj.len };
+}
+
+/* Next member: key (between the quotes, still escaped) and value; false at the end. */
+static bool cj_next(struct cj_iter *it, struct cspan *key, struct cspan *val)
+{
+	size_t n;
+
+	if (it->q >= it->end || *it->q == '}')
+		return false;
+	if (*it->q == ',')
+		it->q++;
+	n = cj_string_len(it->q, it->end);
+	*key = (struct cspan){ it->q + 1, n - 2 };
+	it->q += n + 1; /* the string and ':' */
+	if (it->q > it->end)
+		it->q = it->end;
+	val->p = it->q;
+	val->len = cj_value_len(it->q, it->end);
+	it->q += val->len;
+	return true;
+}
+
+/* Key k equals lit, which has no `"` or `\` (so escaped keys never match). */
+static bool cj_is(struct cspan k, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return k.len == n && memcmp(k.p, lit, n) == 0;
+}
+
+/* Decode string contents s into out (room for s.len + 1), NUL-terminated; returns the length. */
+static size_t cj_unescape(struct cspan s, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] == '\\' && i + 1 < s.len)
+			i++;
+		out[o++] = (char)s.p[i];
+	}
+	out[o] = 0;
+	return o;
+}
+
+static bool cj_is_null(struct cspan v)
+{
+	return v.len == 4 && memcmp(v.p, "null", 4) == 0;
+}
+
+/* The integer at v; false if v is not one that fits int64_t. */
+static bool cj_int_value(struct cspan v, int64_t *ret)
+{
+	bool neg = v.len && v.p[0] == '-';
+	uint64_t mag = 0;
+
+	if (v.len <= (size_t)neg)
+		return false;
+	for (size_t i = neg; i < v.len; i++) {
+		unsigned d = (unsigned)(v.p[i] - '0');
+
+		if (d > 9 || mag > (UINT64_MAX - d) / 10)
+			return false;
+		mag = mag * 10 + d;
+	}
+	if (mag > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+		return false;
+	/* -(2^63) wraps to INT64_MIN: a conversion gcc and clang define. */
+	*ret = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+	return true;
+}
+
+/* Next element of an array iterated with cj_members (same iterator). */
+static bool cj_next_elem(struct cj_iter *it, struct cspan *val)
+{
+	if (it->q >= it->end || *it->q == ']')
+		return false;
+	if (*it->q == ',')
+		it->q++;
+	val->p = it->q;
+	val->len = cj_value_len(it->q, it->end);
+	it->q += val->len;
+	return true;
+}
+
+/*
+ * A jansson value of v; NULL only when memory runs out. Not json_loadb():
+ * canonical strings carry control characters raw, which JSON does not allow.
+ * Recursion is bounded by the depth upk_json_canonicalize accepted.
+ */
+static json_t *cj_to_json(struct cspan v)
+{
+	struct cj_iter it = cj_members(v);
+	struct cspan k, x;
+	json_t *j = NULL;
+	int64_t n;
+
+	switch (v.p[0]) {
+	case '{':
+		j = json_object();
+		while (j && cj_next(&it, &k, &x)) {
+			char *key = malloc(k.len + 1);
+			json_t *val = key ? cj_to_json(x) : NULL;
+			size_t kl = key ? cj_unescape(k, key) : 0;
+
+			if (!val || json_object_setn_new_nocheck(j, key, kl, val) != 0) {
+				json_decref(j);
+				j = NULL;
+			}
+			free(key);
+		}
+		return j;
+	case '[':
+		j = json_array();
+		while (j && cj_next_elem(&it, &x)) {
+			if (json_array_append_new(j, cj_to_json(x)) != 0) {
+				json_decref(j);
+				j = NULL;
+			}
+		}
+		return j;
+	case '"': {
+		char *s = malloc(v.len);
+
+		if (!s)
+			return NULL;
+		n = (int64_t)cj_unescape((struct cspan){ v.p + 1, v.len - 2 }, s);
+		j = json_stringn_nocheck(s, (size_t)n);
+		free(s);
+		return j;
+	}
+	case 't':
+		return json_true();
+	case 'f':
+		return json_false();
+	case 'n':
+		return json_null();
+	default:
+		return cj_int_value(v, &n) ? json_integer((json_int_t)n) : NULL;
+	}
+}
+
+/* int_range() for a canonical value. */
+static enum upk_err cj_int(struct pctx *c, const char *key, struct cspan v, int64_t min,
+			   int64_t max, int64_t *ret)
+{
+	int64_t n;
+
+	if (!cj_int_value(v, &n))
+		return fail(c, key, UPK_E_FORMAT, "expected an integer");
+	if (n < min || n > max)
+		return fail(c, key, UPK_E_FORMAT, "%lld out of range %lld..%lld", (long long)n,
+			    (long long)min, (long long)max);
+	*ret = n;
+	return UPK_OK;
+}
+
+/* parse_hashes() for a canonical object. */
+static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashes *h)
+{
+	struct cj_iter it = cj_members(obj);
+	struct cspan k, v;
+
+	memset(h, 0, sizeof(*h));
+	if (obj.len == 2)
+		return fail(c, NULL, UPK_E_FORMAT, "no hashes");
+	while (cj_next(&it, &k, &v)) {
+		char alg[SEG_MAX + 1];
+		struct cspan hex = { v.p + 1, v.len >= 2 ? v.len - 2 : 0 };
+		enum upk_hash_alg a;
+		bool ok = false;
+
+		/* Only the first SEG_MAX bytes show in diag->where; names are short. */
+		cj_unescape((struct cspan){ k.p, k.len < SEG_MAX ? k.len : SEG_MAX }, alg);
+		if (k.len >= SEG_MAX)
+			alg[SEG_MAX] = 0;
+		if (v.p[0] != '"')
+			return fail(c, alg, UPK_E_FORMAT, "expected a string");
+		if (k.len >= SEG_MAX || !upk_hash_from_name(alg, &a)) {
+			bool valid = hex.len > 0 && hex.len % 2 == 0;
+
+			for (size_t i = 0; valid && i < hex.len; i++)
+				valid = hex_lower1[hex.p[i]] != 0;
+			if (!valid)
+				return fail(c, alg, UPK_E_FORMAT, "not lower-case hex");
+			h->n_unknown++;
+			h->count++;
+			continue;
+		}
+		switch (a) {
+		case UPK_HASH_SHA256:
+			ok = lower_hex_decode_n(hex.p, hex.len, h->sha256, sizeof(h->sha256));
+			h->has_sha256 = true;
+			break;
+		case UPK_HASH_SHA512:
+			ok = lower_hex_decode_n(hex.p, hex.len, h->sha512, sizeof(h->sha512));
+			h->has_sha512 = true;
+			break;
+		}
+		if (!ok)
+			return fail(c, alg, UPK_E_FORMAT, "not %zu lower-case hex digits",
+				    2 * upk_hash_len(a));
+		h->count++;
+	}
+	return UPK_OK;
+}
+
+/*
+ * parse_target() for a canonical value; custom values are kept in `customs`
+ * (NULL: only check the entry; custom values are valid JSON anyway).
+ */
+static enum upk_err cj_target(struct pctx *c, const char *path, struct cspan v,
+			      struct upk_target *t, json_t *customs)
+{
+	struct cspan k, x, length = { 0 }, hashes = { 0 }, custom = { 0 };
+	struct cj_iter it;
+	enum upk_err r;
+
+	t->path = path;
+	if (v.p[0] != '{')
+		return fail(c, NULL, UPK_E_FORMAT, "expected an object");
+	it = cj_members(v);
+	while (cj_next(&it, &k, &x)) {
+		if (cj_is(k, "length"))
+			length = x;
+		else if (cj_is(k, "hashes"))
+			hashes = x;
+		else if (cj_is(k, "custom"))
+			custom = x;
+	}
+	if (!length.p)
+		return fail(c, "length", UPK_E_FORMAT, "missing");
+	r = cj_int(c, "length", length, 0, INT64_MAX, &t->length);
+	if (r)
+		return r;
+	if (!hashes.p)
+		return fail(c, "hashes", UPK_E_FORMAT, "missing");
+	if (hashes.p[0] != '{')
+		return fail(c, "hashes", UPK_E_FORMAT, "expected an object");
+	size_t old = push(c, "hashes");
+
+	r = cj_hashes(c, hashes, &t->hashes);
+	pop(c, old);
+	if (r)
+		return r;
+	if (customs && custom.p && !cj_is_null(custom)) {
+		json_t *j = cj_to_json(custom);
+
+		if (!j || json_array_append_new(customs, j) != 0)
+			return UPK_E_NOMEM;
+		t->custom = j; /* the array holds the reference */
+	}
+	return UPK_OK;
+}
+
+/*
+ * The targets map: every entry is checked now (a view accepts exactly what a
+ * tree accepts), but only indexed: entry i is decoded when first asked for
+ * (view_target()). A decoded target costs about 150 bytes, an index entry 12:
+ * most of a refresh's memory when a role lists thousands of targets and the
+ * client looks one up. Canonical order is path order: no sort needed. Offsets
+ * are from `base`, where m->canonical will start.
+ */
+static enum upk_err cj_targets(struct pctx *c, struct cspan obj, const uint8_t *base,
+			       struct upk_meta *m)
+{
+	struct cj_iter it = cj_members(obj);
+	struct cspan k, v;
+	size_t n = 0, i = 0, old;
+
+	while (cj_next(&it, &k, &v))
+		n++;
+	m->view_index = alloc_array(n, sizeof(*m->view_index));
+	m->view_cache = alloc_array(n, sizeof(*m->view_cache));
+	m->view_custom = json_array();
+	if (!m->view_index || !m->view_cache || !m->view_custom)
+		return UPK_E_NOMEM;
+	old = push(c, "targets");
+	it = cj_members(obj);
+	while (cj_next(&it, &k, &v)) {
+		char path[SEG_MAX + 1];
+		struct upk_target t = { 0 };
+		size_t o2;
+		enum upk_err r;
+
+		/* diag->where shows the first SEG_MAX bytes of a path. */
+		cj_unescape((struct cspan){ k.p, k.len < SEG_MAX ? k.len : SEG_MAX }, path);
+		o2 = push(c, path);
+		r = cj_target(c, path, v, &t, NULL);
+		pop(c, o2);
+		if (r) {
+			pop(c, old);
+			return r;
+		}
+		/* The size limit (5 MB) keeps offsets far below 4 GiB. */
+		m->view_index[i++] = (uint32_t)(k.p - 1 - base);
+	}
+	pop(c, old);
+	m->n_targets = n;
+	return UPK_OK;
+}
+
+/* Entry i of a view, decoded (and kept) on first use; NULL when memory runs out. */
+static const struct upk_target *view_target(const struct upk_meta *m, size_t i)
+{
+	const uint8_t *end = m->canonical.data + m->canonical.len;
+	const uint8_t *q = m->canonical.data + m->view_index[i];
+	struct pctx c = { .diag = NULL, .len = 0, .path = "" };
+	struct cspan k, v;
+	struct upk_target *t;
+	size_t n;
+
+	if (m->view_cache[i])
+		return m->view_cache[i];
+	n = cj_string_len(q, end);
+	k = (struct cspan){ q + 1, n - 2 };
+	v.p = q + n + 1;
+	v.len = cj_value_len(v.p, end);
+	/* The struct and its path in one allocation. */
+	t = calloc(1, sizeof(*t) + k.len + 1);
+	if (!t)
+		return NULL;
+	cj_unescape(k, (char *)(t + 1));
+	if (cj_target(&c, (const char *)(t + 1), v, t, m->view_custom) != UPK_OK) {
+		free(t); /* only memory can fail: the entry was checked on parse */
+		return NULL;
+	}
+	m->view_cache[i] = t;
+	return t;
+}
+
+/* strcmp() of the decoded canonical string contents k and s. */
+static int cj_strcmp(struct cspan k, const char *s)
+{
+	const unsigned char *b = (const unsigned char *)s;
+
+	for (size_t i = 0; i < k.len; i++, b++) {
+		unsigned char a = k.p[i];
+
+		if (a == '\\' && i + 1 < k.len)
+			a = k.p[++i];
+		if (a != *b)
+			return a < *b ? -1 : 1;
+	}
+	return *b ? -1 : 0;
+}
+
+/* Binary search of a view's index; SIZE_MAX if path is not listed. */
+static size_t view_find(const struct upk_meta *m, const char *path)
+{
+	const uint8_t *end = m->canonical.data + m->canonical.len;
+	size_t lo = 0, hi = m->n_targets;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const uint8_t *q = m->canonical.data + m->view_index[mid];
+		size_t n = cj_string_len(q, end);
+		int cmp = cj_strcmp((struct cspan){ q + 1, n - 2 }, path);
+
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+/* Fill m (a view of targets metadata) from the canonical encoding of the document. */
+static enum upk_err view_build(struct upk_meta *m, struct upk_buf *canon, struct upk_diag *diag)
+{
+	struct pctx c = { .diag = diag, .len = 0, .path = "" };
+	struct cspan all = { canon->data, canon->len }, k, v, sig_v = { 0 }, sigs_v = { 0 },
+		     targets_v = { 0 };
+	struct cj_iter it;
+	json_t *sigs, *sig_obj;
+	enum upk_err r;
+
+	if (!canon->len || all.p[0] != '{')
+		return fail(&c, NULL, UPK_E_FORMAT, "metadata is not a JSON object");
+	it = cj_members(all);
+	while (cj_next(&it, &k, &v)) {
+		if (cj_is(k, "signed"))
+			sig_v = v;
+		else if (cj_is(k, "signatures"))
+			sigs_v = v;
+	}
+	/* meta_build()'s order and messages. */
+	if (!sig_v.p)
+		return fail(&c, "signed", UPK_E_FORMAT, "missing");
+	if (sig_v.p[0] != '{')
+		return fail(&c, "signed", UPK_E_FORMAT, "expected an object");
+	if (!sigs_v.p)
+		return fail(&c, "signatures", UPK_E_FORMAT, "missing");
+	if (sigs_v.p[0] != '[')
+		return fail(&c, "signatures", UPK_E_FORMAT, "expected an array");
+	m->doc = json_object();
+	sigs = cj_to_json(sigs_v);
+	sig_obj = json_object();
+	if (!m->doc || json_object_set_new(m->doc, "signatures", sigs) != 0 ||
+	    json_object_set_new(m->doc, "signed", sig_obj) != 0)
+		return UPK_E_NOMEM;
+	/* `signed` as a tree, but for the targets map, which stays an empty placeholder. */
+	it = cj_members(sig_v);
+	while (cj_next(&it, &k, &v)) {
+		_cleanup_free_ char *key = malloc(k.len + 1);
+		size_t kl;
+		json_t *j;
+
+		if (!key)
+			return UPK_E_NOMEM;
+		kl = cj_unescape(k, key);
+		if (cj_is(k, "targets") && v.p[0] == '{') {
+			targets_v = v;
+			j = json_object();
+		} else {
+			j = cj_to_json(v);
+		}
+		if (!j || json_object_setn_new(sig_obj, key, kl, j) != 0)
+			return UPK_E_NOMEM;
+	}
+	m->signed_obj = sig_obj;
+	push(&c, "signatures");
+	r = parse_signatures(&c, sigs, &m->sigs, &m->n_sigs);
+	pop(&c, 0);
+	if (r)
+		return r;
+	push(&c, "signed");
+	r = parse_common(&c, sig_obj, m->type, m);
+	if (r)
+		return r;
+	if (!targets_v.p) {
+		json_t *obj;
+
+		/* Missing or not an object: parse_targets' own message. */
+		r = member(&c, sig_obj, "targets", J_OBJ, false, &obj);
+		if (r)
+			return r;
+		return fail(&c, "targets", UPK_E_INTERNAL, "targets map not found");
+	}
+	r = cj_targets(&c, targets_v, sig_v.p, m);
+	if (!r)
+		r = parse_delegations_member(&c, sig_obj, m);
+	if (r)
+		return r;
+	/* What the signatures cover: `signed`'s bytes within the canonical document. */
+	memmove(canon->data, sig_v.p, sig_v.len);
+	canon->len = sig_v.len;
+	canon->data[canon->len] = 0;
+	m->canonical = *canon;
+	*canon = (struct upk_buf)UPK_BUF_INIT;
+	return UPK_OK;
+}
+
+enum upk_err upk_meta_parse_view(const uint8_t *data, size_t len, enum upk_role expected,
+				 size_t max_len, struct upk_meta **ret,
+				 struct upk_diag *reterr_diag)
+{
+	_cleanup_(upk_meta_freep) struct upk_meta *m = NULL;
+	_cleanup_buf_ struct upk_buf canon = UPK_BUF_INIT;
+	size_t limit;
+	enum upk_err r;
+
+	if (expected != UPK_ROLE_TARGETS)
+		return upk_meta_parse(data, len, expected, max_len, ret, reterr_diag);
+	limit = upk_role_max_size(expected);
+	if (max_len && max_len < limit)
+		limit = max_len;
+	if (len > limit)
+		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, NULL, -1,
+				    "%s metadata of %zu bytes exceeds the limit of %zu",
+				    upk_role_name(expected), len, limit);
+	r = upk_json_canonicalize(data, len, limit, &canon, reterr_diag);
+	if (r)
+		return r;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1, NULL);
+	m->type = expected;
+	m->view = true;
+	r = view_build(m, &canon, reterr_diag);
+	if (r == UPK_E_NOMEM)
+		return upk_diag_set(reterr_diag, r, NULL, -1, NULL);
+	if (r)
+		return r;
+	*ret = m;
+	m = NULL;
+	return UPK_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Look-ups. */
 
 static bool keys_sorted(const struct upk_key *keys, size_t n)
@@ -1130,13 +1723,41 @@ const struct upk_metafile *upk_meta_find_meta(const struct upk_meta *m, const ch
 	return bsearch(&key, m->meta, m->n_meta, sizeof(*m->meta), cmp_metafile);
 }
 
-const struct upk_target *upk_meta_find_target(const struct upk_meta *m, const char *path)
+enum upk_err upk_meta_lookup_target(const struct upk_meta *m, const char *path,
+				    const struct upk_target **ret)
 {
 	struct upk_target key = { .path = path, .length = 0, .custom = NULL };
+	const struct upk_target *t = NULL;
 
-	if (!m->n_targets)
+	if (m->view) {
+		size_t i = view_find(m, path);
+
+		if (i == SIZE_MAX)
+			return UPK_E_NOT_FOUND;
+		t = view_target(m, i);
+		if (!t)
+			return UPK_E_NOMEM;
+	} else if (m->n_targets) {
+		t = bsearch(&key, m->targets, m->n_targets, sizeof(*m->targets), cmp_target);
+	}
+	if (!t)
+		return UPK_E_NOT_FOUND;
+	*ret = t;
+	return UPK_OK;
+}
+
+const struct upk_target *upk_meta_find_target(const struct upk_meta *m, const char *path)
+{
+	const struct upk_target *t = NULL;
+
+	return upk_meta_lookup_target(m, path, &t) == UPK_OK ? t : NULL;
+}
+
+const struct upk_target *upk_meta_target(const struct upk_meta *m, size_t i)
+{
+	if (i >= m->n_targets)
 		return NULL;
-	return bsearch(&key, m->targets, m->n_targets, sizeof(*m->targets), cmp_target);
+	return m->view ? view_target(m, i) : &m->targets[i];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1281,6 +1902,10 @@ enum upk_err upk_meta_resign_begin(struct upk_meta *m, struct upk_diag *reterr_d
 	json_t *empty;
 	enum upk_err r;
 
+	if (m->view)
+		return upk_diag_set(reterr_diag, UPK_E_INTERNAL, NULL, -1,
+				    "a metadata view cannot be changed");
+
 	tmp = calloc(1, sizeof(*tmp));
 	if (!tmp)
 		return upk_diag_set(reterr_diag, UPK_E_NOMEM, NULL, -1, NULL);
@@ -1342,6 +1967,9 @@ enum upk_err upk_meta_sign(struct upk_meta *m, const char *keyid, upk_sign_fn fn
 	size_t n_sigs = 0;
 	enum upk_err r;
 
+	if (m->view)
+		return upk_diag_set(reterr_diag, UPK_E_INTERNAL, NULL, -1,
+				    "a metadata view cannot be signed");
 	c.len = strlen(c.path);
 	if (!keyid_valid(keyid))
 		return upk_diag_set(reterr_diag, UPK_E_FORMAT, "keyid", -1,
@@ -1378,6 +2006,8 @@ enum upk_err upk_meta_sign(struct upk_meta *m, const char *keyid, upk_sign_fn fn
 
 enum upk_err upk_meta_serialize(const struct upk_meta *m, struct upk_buf *out)
 {
+	if (m->view)
+		return UPK_E_INTERNAL; /* its tree lacks the targets map */
 	return upk_json_serialize(m->doc, out);
 }
 

@@ -52,7 +52,8 @@ static enum upk_err fail(struct upk_diag *diag, enum upk_err err, const char *ro
 static enum upk_err parse(const uint8_t *data, size_t len, enum upk_role type, const char *name,
 			  struct upk_meta **ret, struct upk_diag *diag)
 {
-	enum upk_err r = upk_meta_parse(data, len, type, 0, ret, diag);
+	/* A view: trust only reads metadata, and targets files are the large ones. */
+	enum upk_err r = upk_meta_parse_view(data, len, type, 0, ret, diag);
 
 	if (r)
 		upk_diag_prefix_where(diag, name);

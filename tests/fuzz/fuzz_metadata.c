@@ -8,7 +8,10 @@
  * checked (abort on violation):
  *   - serialize + parse again gives the same canonical bytes;
  *   - resign_begin succeeds on unchanged metadata, and a fresh signature
- *     then verifies.
+ *     then verifies;
+ *   - for targets, upk_meta_parse_view (no tree) accepts exactly what
+ *     upk_meta_parse accepts, with the same error code, and the same views
+ *     and canonical bytes (meta_compare.h).
  * The keys are the seed keys of tests/fuzz/corpus/metadata (seed i is 32
  * bytes of value i+1), so the valid seeds verify and reach the deep paths.
  */
@@ -23,6 +26,7 @@
 #include "json.h"
 #include "key.h"
 #include "meta.h"
+#include "meta_compare.h"
 #include "sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -213,6 +217,33 @@ static void exercise(struct upk_meta *m, const uint8_t *data, size_t size)
 	}
 }
 
+/* The view parser against the tree parser (m: the tree's result, or NULL with r). */
+static void compare_view(const uint8_t *data, size_t size, enum upk_err r, const struct upk_meta *m)
+{
+	struct upk_meta *v = NULL;
+	struct upk_diag diag;
+	enum upk_err rv = upk_meta_parse_view(data, size, UPK_ROLE_TARGETS, 0, &v, &diag);
+	const char *why;
+
+	if (r == UPK_E_NOMEM || rv == UPK_E_NOMEM) {
+		upk_meta_free(v);
+		return;
+	}
+	if (r != rv) {
+		fprintf(stderr, "tree: %s, view: %s (%s: %s)\n", upk_err_name(r), upk_err_name(rv),
+			diag.where, diag.reason);
+		die("view and tree parsers disagree");
+	}
+	if (r == UPK_OK) {
+		why = meta_compare(m, v);
+		if (why) {
+			fprintf(stderr, "view differs: %s\n", why);
+			die("view and tree parsers disagree");
+		}
+	}
+	upk_meta_free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
@@ -225,7 +256,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct upk_meta *m = NULL;
 		struct upk_diag diag;
 
-		if (upk_meta_parse(data, size, (enum upk_role)i, 0, &m, &diag) != UPK_OK)
+		enum upk_err r = upk_meta_parse(data, size, (enum upk_role)i, 0, &m, &diag);
+
+		if (i == UPK_ROLE_TARGETS)
+			compare_view(data, size, r, m);
+		if (r != UPK_OK)
 			continue;
 		exercise(m, data, size);
 		upk_meta_free(m);

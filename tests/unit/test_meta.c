@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "../fuzz/meta_compare.h"
 #include "hex.h"
 #include "json.h"
 #include "meta.h"
@@ -252,6 +253,51 @@ static json_t *target_a(json_t *s)
 	return at(at(s, "targets"), "fw/a.bin");
 }
 
+/*
+ * For targets: upk_meta_parse_view must decide as upk_meta_parse did (tree:
+ * its result e, m, d), with the same diag, or the same views when both accept.
+ */
+static void check_view(const uint8_t *data, size_t len, enum upk_role r, enum upk_err e,
+		       const struct upk_meta *m, const struct upk_diag *d)
+{
+	struct upk_meta *v = NULL;
+	struct upk_diag dv;
+	enum upk_err ev;
+	const char *why;
+
+	if (r != UPK_ROLE_TARGETS)
+		return;
+	/* JSON-level errors are worded by each JSON reader: the codes must agree, not the text. */
+	if (e) {
+		json_t *j = NULL;
+		struct upk_diag dj;
+
+		if (upk_json_parse(data, len, SIZE_MAX, &j, &dj) != UPK_OK) {
+			assert_int_equal(upk_meta_parse_view(data, len, r, 0, &v, &dv), e);
+			assert_null(v);
+			return;
+		}
+		json_decref(j);
+	}
+	upk_diag_clear(&dv);
+	ev = upk_meta_parse_view(data, len, r, 0, &v, &dv);
+	if (ev != e || (e && (strcmp(dv.where, d->where) || strcmp(dv.reason, d->reason))))
+		print_message("tree: %s at \"%s\": %s; view: %s at \"%s\": %s\n", upk_err_name(e),
+			      d->where, d->reason, upk_err_name(ev), dv.where, dv.reason);
+	assert_int_equal(ev, e);
+	if (e) {
+		assert_null(v);
+		assert_string_equal(dv.where, d->where);
+		assert_string_equal(dv.reason, d->reason);
+		return;
+	}
+	why = meta_compare(m, v);
+	if (why)
+		print_message("view differs from tree: %s\n", why);
+	assert_null(why);
+	upk_meta_free(v);
+}
+
 /* Sign signed_obj with the listed keys through upk_meta_sign, serialize, and parse back. */
 static struct upk_meta *make(enum upk_role r, json_t *signed_obj, const int *signers)
 {
@@ -266,6 +312,7 @@ static struct upk_meta *make(enum upk_role r, json_t *signed_obj, const int *sig
 				 UPK_OK);
 	assert_int_equal(upk_meta_serialize(m, &out), UPK_OK);
 	assert_int_equal(upk_meta_parse(out.data, out.len, r, 0, &m2, &d), UPK_OK);
+	check_view(out.data, out.len, r, UPK_OK, m2, &d);
 	upk_buf_done(&out);
 	upk_meta_free(m);
 	return m2;
@@ -284,6 +331,7 @@ static enum upk_err parse_json(json_t *doc, enum upk_role r, struct upk_meta **r
 
 	assert_non_null(s);
 	e = upk_meta_parse((const uint8_t *)s, strlen(s), r, 0, ret, d);
+	check_view((const uint8_t *)s, strlen(s), r, e, *ret, d);
 	free(s);
 	return e;
 }
@@ -1901,10 +1949,192 @@ static void test_many_targets(void **state)
 	print_message("10002 targets, %zu bytes: parse+verify+lookups %.1f ms\n", out.len,
 		      now_ms() - t0);
 	assert_int_equal(t2->n_targets, 10002);
+	upk_meta_free(t2);
+	t2 = NULL;
+	t0 = now_ms();
+	assert_int_equal(upk_meta_parse_view(out.data, out.len, UPK_ROLE_TARGETS, 0, &t2, &d),
+			 UPK_OK);
+	expect_verify(UPK_OK, upk_meta_verify_by_root(root, UPK_ROLE_TARGETS, t2, &d), &d);
+	for (int i = 0; i < 10000; i += 7) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "releases/product-%05d/bundle-1.2.%d.upk", i, i);
+		assert_int_equal(upk_meta_find_target(t2, path)->length, i * 1000);
+		assert_int_equal(
+			json_integer_value(json_object_get(
+				json_object_get(upk_meta_find_target(t2, path)->custom, "upkeep"),
+				"n")),
+			i);
+	}
+	print_message("the same as a view (upk_meta_parse_view): %.1f ms\n", now_ms() - t0);
+	assert_int_equal(t2->n_targets, 10002);
 	upk_buf_done(&out);
 	upk_meta_free(t);
 	upk_meta_free(t2);
 	upk_meta_free(root);
+}
+
+/*
+ * Views of hand-written targets files: escaped and non-ASCII paths, keys out
+ * of order, whitespace, custom values of every type, unknown members and
+ * algorithms; the view agrees with the tree, and refuses to be changed.
+ */
+static void test_view(void **state)
+{
+	static const char doc[] =
+		"{ \"signed\" : {\"version\":3, \"_type\":\"targets\", \"x-extra\": [1, "
+		"{\"b\":1,\"a\":2}],\n"
+		"  \"targets\": {\n"
+		"   \"z/last\": {\"length\": 0, \"hashes\": {\"sha512\": \"" SHA512_EMPTY "\"}},\n"
+		"   \"a\\\"quote\\\\back\": {\"hashes\": {\"sha256\": \"" SHA256_ABC
+		"\", \"blake3\": \"00ff\"},\n"
+		"        \"length\": 3, \"custom\": {\"upkeep\": {\"z\": 1, \"a\": "
+		"\"\\u00e9\\n\"}}},\n"
+		"   \"caf\\u00e9/\xc3\xa9t\xc3\xa9\": {\"length\": 9223372036854775807, "
+		"\"custom\": null,\n"
+		"        \"hashes\": {\"sha256\": \"" SHA256_ABC "\"}, \"unknown\": true},\n"
+		"   \"m\": {\"length\": 1, \"hashes\": {\"sha256\": \"" SHA256_ABC
+		"\"}, \"custom\": [1, \"two\", false]},\n"
+		"   \"n\": {\"length\": 1, \"hashes\": {\"sha256\": \"" SHA256_ABC
+		"\"}, \"custom\": \"text\"}\n"
+		"  },\n"
+		"  \"spec_version\": \"1.0.31\", \"expires\": \"2030-01-01T00:00:00Z\"},\n"
+		" \"signatures\": [] }\n";
+	struct upk_meta *t = NULL, *v = NULL;
+	struct upk_buf out = UPK_BUF_INIT;
+	struct upk_diag d;
+	const struct upk_target *x;
+
+	(void)state;
+	upk_diag_clear(&d);
+	if (upk_meta_parse((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS, 0, &t, &d))
+		print_message("%s: %s\n", d.where, d.reason);
+	assert_non_null(t);
+	if (upk_meta_parse_view((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS, 0, &v, &d))
+		print_message("%s: %s\n", d.where, d.reason);
+	assert_non_null(v);
+	assert_null(meta_compare(t, v));
+	assert_true(v->view);
+	assert_int_equal(v->n_targets, 5);
+	assert_string_equal(upk_meta_target(v, 0)->path, "a\"quote\\back");
+	assert_string_equal(upk_meta_target(v, 1)->path, "caf\xc3\xa9/\xc3\xa9t\xc3\xa9");
+	x = upk_meta_find_target(v, "a\"quote\\back");
+	assert_non_null(x);
+	assert_int_equal(x->hashes.n_unknown, 1);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(x->custom, "upkeep"), "a")),
+		"\xc3\xa9\n");
+	assert_null(upk_meta_find_target(v, "caf\xc3\xa9/\xc3\xa9t\xc3\xa9")->custom);
+	assert_int_equal(upk_meta_find_target(v, "caf\xc3\xa9/\xc3\xa9t\xc3\xa9")->length,
+			 INT64_MAX);
+	assert_true(json_is_array(upk_meta_find_target(v, "m")->custom));
+	/* Look-ups between, before and after the listed paths; out-of-range entries. */
+	assert_int_equal(upk_meta_lookup_target(v, "l", &x), UPK_E_NOT_FOUND);
+	assert_int_equal(upk_meta_lookup_target(v, "", &x), UPK_E_NOT_FOUND);
+	assert_int_equal(upk_meta_lookup_target(v, "zz", &x), UPK_E_NOT_FOUND);
+	assert_int_equal(upk_meta_lookup_target(v, "a\"quote\\bac", &x), UPK_E_NOT_FOUND);
+	assert_int_equal(upk_meta_lookup_target(v, "z/last", &x), UPK_OK);
+	assert_string_equal(x->path, "z/last");
+	assert_null(upk_meta_target(v, 5));
+	assert_true(json_is_string(upk_meta_find_target(v, "n")->custom));
+	/* Unknown members of `signed` stay in the view's tree; the targets map does not. */
+	assert_non_null(json_object_get(v->signed_obj, "x-extra"));
+	assert_int_equal(json_object_size(json_object_get(v->signed_obj, "targets")), 0);
+	/* A view is read-only. */
+	assert_int_equal(upk_meta_serialize(v, &out), UPK_E_INTERNAL);
+	assert_int_equal(upk_meta_sign(v, K[0].keyid, ed_signer, &K[0], &d), UPK_E_INTERNAL);
+	assert_int_equal(upk_meta_resign_begin(v, &d), UPK_E_INTERNAL);
+	assert_int_equal(v->n_sigs, 0);
+	/* Other roles are parsed as trees. */
+	upk_meta_free(v);
+	v = NULL;
+	assert_int_equal(upk_meta_serialize(t, &out), UPK_OK);
+	assert_int_equal(upk_meta_parse_view(out.data, out.len, UPK_ROLE_ROOT, 0, &v, &d),
+			 UPK_E_FORMAT);
+	upk_buf_done(&out);
+	upk_meta_free(t);
+}
+
+/* Bad targets maps: the view rejects each with the tree's code, field and reason. */
+static void test_view_rejects(void **state)
+{
+	static const char *const entries[] = {
+		"[]",
+		"{\"length\": 1}",
+		"{\"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}",
+		"{\"length\": -1, \"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}",
+		"{\"length\": \"1\", \"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}",
+		"{\"length\": true, \"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}",
+		"{\"length\": null, \"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}",
+		"{\"length\": 1, \"hashes\": null}",
+		"{\"length\": 1, \"hashes\": []}",
+		"{\"length\": 1, \"hashes\": {}}",
+		"{\"length\": 1, \"hashes\": {\"sha256\": 5}}",
+		"{\"length\": 1, \"hashes\": {\"sha256\": \"ABCD\"}}",
+		"{\"length\": 1, \"hashes\": {\"sha256\": \"" SHA512_EMPTY "\"}}",
+		"{\"length\": 1, \"hashes\": {\"sha512\": \"" SHA256_ABC "\"}}",
+		"{\"length\": 1, \"hashes\": {\"blake3\": \"abc\"}}",
+		"{\"length\": 1, \"hashes\": {\"blake3\": \"\"}}",
+		"{\"length\": 1, \"hashes\": {\"blake3\": \"a\\\"\"}}",
+		"{\"length\": 1, \"hashes\": "
+		"{\"this-algorithm-name-is-longer-than-sixty-four-bytes-which-is-what-shows\": "
+		"\"zz\"}}",
+	};
+	static const char *const maps[] = { "[]", "null", "\"x\"", "7" };
+	struct upk_meta *m = NULL;
+	struct upk_diag d;
+	char doc[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "{\"signatures\": [], \"signed\": {\"_type\": \"targets\", "
+			 "\"spec_version\": \"1.0\", \"version\": 1, \"expires\": "
+			 "\"2030-01-01T00:00:00Z\", \"targets\": {\"ok\": {\"length\": 1, "
+			 "\"hashes\": {\"sha256\": \"" SHA256_ABC "\"}}, \"p\\\"q\": %s}}}",
+			 entries[i]);
+		upk_diag_clear(&d);
+		assert_int_equal(upk_meta_parse((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS,
+						0, &m, &d),
+				 UPK_E_FORMAT);
+		assert_non_null(strstr(d.where, "signed.targets.p\"q"));
+		check_view((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS, UPK_E_FORMAT, NULL,
+			   &d);
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "{\"signatures\": [], \"signed\": {\"_type\": \"targets\", "
+			 "\"spec_version\": \"1.0\", \"version\": 1, \"expires\": "
+			 "\"2030-01-01T00:00:00Z\", \"targets\": %s}}",
+			 maps[i]);
+		upk_diag_clear(&d);
+		assert_int_equal(upk_meta_parse((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS,
+						0, &m, &d),
+				 UPK_E_FORMAT);
+		check_view((const uint8_t *)doc, strlen(doc), UPK_ROLE_TARGETS, UPK_E_FORMAT, NULL,
+			   &d);
+	}
+	/* Whole-document shapes. */
+	static const char *const docs[] = {
+		"[]",
+		"{}",
+		"{\"signed\": [], \"signatures\": []}",
+		"{\"signed\": {}}",
+		"{\"signed\": {}, \"signatures\": {}}",
+		"{\"signed\": {\"_type\": \"root\"}, \"signatures\": []}",
+		"{\"signed\": 1, \"signatures\": []",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		enum upk_err e;
+
+		upk_diag_clear(&d);
+		e = upk_meta_parse((const uint8_t *)docs[i], strlen(docs[i]), UPK_ROLE_TARGETS, 0,
+				   &m, &d);
+		assert_int_not_equal(e, UPK_OK);
+		check_view((const uint8_t *)docs[i], strlen(docs[i]), UPK_ROLE_TARGETS, e, NULL,
+			   &d);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2047,6 +2277,8 @@ int main(void)
 		cmocka_unit_test(test_from_json_edges),
 		cmocka_unit_test(test_hashes_json_and_check),
 		cmocka_unit_test(test_many_targets),
+		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_view_rejects),
 		cmocka_unit_test(test_securesystemslib_seeds),
 	};
 
