@@ -1322,14 +1322,16 @@ static enum upk_err cj_int(struct pctx *c, const char *key, struct cspan v, int6
 	return UPK_OK;
 }
 
-/* parse_hashes() for a canonical object. */
-static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashes *h)
+/* parse_hashes() for a canonical object at obj.p (obj.len may run past it; *ret_len: its length).
+ */
+static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashes *h,
+			      size_t *ret_len)
 {
 	struct cj_iter it = cj_members(obj);
 	struct cspan k, v;
 
 	memset(h, 0, sizeof(*h));
-	if (obj.len == 2)
+	if (obj.p[1] == '}')
 		return fail(c, NULL, UPK_E_FORMAT, "no hashes");
 	while (cj_next(&it, &k, &v)) {
 		char alg[SEG_MAX + 1];
@@ -1369,32 +1371,60 @@ static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashe
 				    2 * upk_hash_len(a));
 		h->count++;
 	}
+	*ret_len = (size_t)(it.q - obj.p) + 1;
 	return UPK_OK;
 }
 
 /*
- * parse_target() for a canonical value; custom values are kept in `customs`
- * (NULL: only check the entry; custom values are valid JSON anyway).
+ * parse_target() for a canonical value at v.p (v.len: the bytes left, which
+ * may go past it; *ret_len gets its length). Custom values are kept in
+ * `customs` (NULL: only check the entry; custom values are valid JSON).
  */
 static enum upk_err cj_target(struct pctx *c, const char *path, struct cspan v,
-			      struct upk_target *t, json_t *customs)
+			      struct upk_target *t, json_t *customs, size_t *ret_len)
 {
-	struct cspan k, x, length = { 0 }, hashes = { 0 }, custom = { 0 };
-	struct cj_iter it;
-	enum upk_err r;
+	struct cspan length = { 0 }, hashes = { 0 }, custom = { 0 };
+	struct pctx quiet = { .diag = NULL, .len = 0, .path = "" };
+	const uint8_t *q, *end;
+	enum upk_err r, r_hashes = UPK_OK;
 
 	t->path = path;
 	if (v.p[0] != '{')
 		return fail(c, NULL, UPK_E_FORMAT, "expected an object");
-	it = cj_members(v);
-	while (cj_next(&it, &k, &x)) {
-		if (cj_is(k, "length"))
-			length = x;
-		else if (cj_is(k, "hashes"))
-			hashes = x;
-		else if (cj_is(k, "custom"))
-			custom = x;
+	/*
+	 * v may run past the entry: the members end at its '}'. The hashes are
+	 * read as they are met (one scan of them, not two), quietly; their
+	 * error, if any, is reported in parse_target()'s order below.
+	 */
+	q = v.p + 1;
+	end = v.p + v.len;
+	while (q < end && *q != '}') {
+		struct cspan k, x;
+		size_t n;
+
+		if (*q == ',')
+			q++;
+		n = cj_string_len(q, end);
+		k = (struct cspan){ q + 1, n - 2 };
+		q += n + 1;
+		x = (struct cspan){ q, 0 };
+		if (cj_is(k, "hashes") && *q == '{') {
+			hashes = (struct cspan){ q, (size_t)(end - q) };
+			r_hashes = cj_hashes(&quiet, hashes, &t->hashes, &x.len);
+			if (r_hashes)
+				x.len = cj_value_len(q, end);
+		} else {
+			x.len = cj_value_len(q, end);
+			if (cj_is(k, "length"))
+				length = x;
+			else if (cj_is(k, "hashes"))
+				hashes = x;
+			else if (cj_is(k, "custom"))
+				custom = x;
+		}
+		q += x.len;
 	}
+	*ret_len = (size_t)(q - v.p) + 1;
 	if (!length.p)
 		return fail(c, "length", UPK_E_FORMAT, "missing");
 	r = cj_int(c, "length", length, 0, INT64_MAX, &t->length);
@@ -1404,12 +1434,14 @@ static enum upk_err cj_target(struct pctx *c, const char *path, struct cspan v,
 		return fail(c, "hashes", UPK_E_FORMAT, "missing");
 	if (hashes.p[0] != '{')
 		return fail(c, "hashes", UPK_E_FORMAT, "expected an object");
-	size_t old = push(c, "hashes");
+	if (r_hashes) {
+		size_t old = push(c, "hashes"), ignored;
 
-	r = cj_hashes(c, hashes, &t->hashes);
-	pop(c, old);
-	if (r)
-		return r;
+		/* Again, to say where and why. */
+		r = cj_hashes(c, hashes, &t->hashes, &ignored);
+		pop(c, old);
+		return r ? r : r_hashes;
+	}
 	if (customs && custom.p && !cj_is_null(custom)) {
 		json_t *j = cj_to_json(custom);
 
@@ -1431,38 +1463,54 @@ static enum upk_err cj_target(struct pctx *c, const char *path, struct cspan v,
 static enum upk_err cj_targets(struct pctx *c, struct cspan obj, const uint8_t *base,
 			       struct upk_meta *m)
 {
-	struct cj_iter it = cj_members(obj);
-	struct cspan k, v;
-	size_t n = 0, i = 0, old;
+	const uint8_t *q = obj.p + 1, *end = obj.p + obj.len;
+	/* Entries are checked without building diag->where; a bad one is checked again with it. */
+	struct pctx quiet = { .diag = NULL, .len = 0, .path = "" };
+	size_t n = 0, cap = 0;
 
-	while (cj_next(&it, &k, &v))
-		n++;
-	m->view_index = alloc_array(n, sizeof(*m->view_index));
-	m->view_cache = alloc_array(n, sizeof(*m->view_cache));
 	m->view_custom = json_array();
-	if (!m->view_index || !m->view_cache || !m->view_custom)
+	if (!m->view_custom)
 		return UPK_E_NOMEM;
-	old = push(c, "targets");
-	it = cj_members(obj);
-	while (cj_next(&it, &k, &v)) {
-		char path[SEG_MAX + 1];
+	while (q < end && *q != '}') {
 		struct upk_target t = { 0 };
-		size_t o2;
-		enum upk_err r;
+		struct cspan k, v;
+		size_t len, vlen;
 
-		/* diag->where shows the first SEG_MAX bytes of a path. */
-		cj_unescape((struct cspan){ k.p, k.len < SEG_MAX ? k.len : SEG_MAX }, path);
-		o2 = push(c, path);
-		r = cj_target(c, path, v, &t, NULL);
-		pop(c, o2);
-		if (r) {
+		if (*q == ',')
+			q++;
+		len = cj_string_len(q, end);
+		k = (struct cspan){ q + 1, len - 2 };
+		v = (struct cspan){ q + len + 1, (size_t)(end - q) - len - 1 };
+		if (cj_target(&quiet, "", v, &t, NULL, &vlen) != UPK_OK) {
+			char path[SEG_MAX + 1];
+			size_t old = push(c, "targets"), o2;
+			enum upk_err r;
+
+			/* diag->where shows the first SEG_MAX bytes of a path. */
+			cj_unescape((struct cspan){ k.p, k.len < SEG_MAX ? k.len : SEG_MAX }, path);
+			o2 = push(c, path);
+			r = cj_target(c, path, v, &t, NULL, &vlen);
+			pop(c, o2);
 			pop(c, old);
-			return r;
+			return r ? r
+				 : upk_diag_set(c->diag, UPK_E_INTERNAL, NULL, -1, "entry check");
+		}
+		if (n == cap) {
+			uint32_t *x;
+
+			cap = cap ? 2 * cap : 1024;
+			x = realloc(m->view_index, cap * sizeof(*x));
+			if (!x)
+				return UPK_E_NOMEM;
+			m->view_index = x;
 		}
 		/* The size limit (5 MB) keeps offsets far below 4 GiB. */
-		m->view_index[i++] = (uint32_t)(k.p - 1 - base);
+		m->view_index[n++] = (uint32_t)(q - base);
+		q = v.p + vlen;
 	}
-	pop(c, old);
+	m->view_cache = alloc_array(n, sizeof(*m->view_cache));
+	if (!m->view_cache)
+		return UPK_E_NOMEM;
 	m->n_targets = n;
 	return UPK_OK;
 }
@@ -1482,13 +1530,13 @@ static const struct upk_target *view_target(const struct upk_meta *m, size_t i)
 	n = cj_string_len(q, end);
 	k = (struct cspan){ q + 1, n - 2 };
 	v.p = q + n + 1;
-	v.len = cj_value_len(v.p, end);
+	v.len = (size_t)(end - v.p);
 	/* The struct and its path in one allocation. */
 	t = calloc(1, sizeof(*t) + k.len + 1);
 	if (!t)
 		return NULL;
 	cj_unescape(k, (char *)(t + 1));
-	if (cj_target(&c, (const char *)(t + 1), v, t, m->view_custom) != UPK_OK) {
+	if (cj_target(&c, (const char *)(t + 1), v, t, m->view_custom, &n) != UPK_OK) {
 		free(t); /* only memory can fail: the entry was checked on parse */
 		return NULL;
 	}

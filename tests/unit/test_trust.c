@@ -1115,6 +1115,106 @@ static void test_targets_hashes_from_snapshot(void **state)
 	upk_trust_free(t);
 }
 
+/* targets v1 with n entries (large enough for the hash check to run on a second thread). */
+static json_t *big_targets_json(int64_t expires, int n)
+{
+	json_t *s = targets_json(1, expires), *tg = json_object_get(s, "targets");
+
+	for (int i = 0; i < n; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "releases/r%05d.bin", i);
+		assert_int_equal(
+			json_object_set_new(
+				tg, path,
+				json_pack("{s:i, s:{s:s}}", "length", i, "hashes", "sha256",
+					  "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
+					  "9cb410ff61f20015ad")),
+			0);
+	}
+	return s;
+}
+
+/*
+ * A large file: the length and hash check runs beside the parse and the
+ * signature check, and the outcome is still the sequential one: a hash
+ * failure wins over a parse or signature failure; a file whose hashes match
+ * is still parsed and verified.
+ */
+static void test_targets_large_checks(void **state)
+{
+	struct upk_buf good = UPK_BUF_INIT, other = UPK_BUF_INIT, unsigned_ = UPK_BUF_INIT,
+		       garbage = UPK_BUF_INIT;
+	const struct upk_meta *m = NULL;
+	struct upk_diag d;
+
+	(void)state;
+	upk_diag_clear(&d);
+	sign_into(UPK_ROLE_TARGETS, big_targets_json(FUTURE, 3000), L(4), &good);
+	sign_into(UPK_ROLE_TARGETS, big_targets_json(FUTURE + 1, 3000), L(4), &other);
+	sign_into(UPK_ROLE_TARGETS, big_targets_json(FUTURE, 3000), L(9), &unsigned_);
+	assert_true(good.len > 300 * 1024);
+	assert_int_equal(good.len, other.len);
+	assert_int_equal(upk_buf_append(&garbage, good.data, good.len), UPK_OK);
+	assert_int_equal(garbage.data[0], '{');
+	garbage.data[0] = '['; /* no longer JSON */
+	/* Three rounds: the thread may start before, during or after the parse. */
+	for (int round = 0; round < 3; round++) {
+		const struct {
+			const struct upk_buf *listed, *offered;
+			enum upk_err want;
+		} cases[] = {
+			{ &good, &other, UPK_E_HASH },	      /* valid JSON, signed: hash wins */
+			{ &other, &garbage, UPK_E_HASH },     /* not JSON either: hash wins */
+			{ &garbage, &garbage, UPK_E_FORMAT }, /* hashes match: the parse fails */
+			{ &unsigned_, &unsigned_, UPK_E_THRESHOLD }, /* hashes match: not signed */
+			{ &good, &good, UPK_OK },
+		};
+		struct upk_trust *t = trust_v1();
+		json_t *snap;
+
+		for (size_t i = 0; i < UPK_ARRAY_SIZE(cases); i++) {
+			if (i) {
+				upk_trust_free(t);
+				t = trust_v1();
+			}
+			give_timestamp(t, 1, 1);
+			snap = snapshot_json(1, 1, FUTURE);
+			set_meta_hashes(snap, "targets.json", cases[i].listed);
+			give_snapshot(t, snap);
+			m = NULL;
+			expect(upk_trust_update_targets(t, "targets", "root",
+							cases[i].offered->data,
+							cases[i].offered->len, &m, &d),
+			       cases[i].want, &d);
+			if (cases[i].want) {
+				assert_null(m);
+				expect(upk_trust_get_targets(t, "targets", "root", &m, &d), UPK_OK,
+				       &d);
+				assert_null(m);
+			} else {
+				assert_non_null(m);
+				assert_int_equal(m->n_targets, 3000);
+			}
+		}
+		/* A listed length that does not match is refused before anything else. */
+		upk_trust_free(t);
+		t = trust_v1();
+		give_timestamp(t, 1, 1);
+		snap = snapshot_json(1, 1, FUTURE);
+		set_meta_hashes(snap, "targets.json", &good);
+		give_snapshot(t, snap);
+		expect(upk_trust_update_targets(t, "targets", "root", good.data, good.len - 1, &m,
+						&d),
+		       UPK_E_LENGTH, &d);
+		upk_trust_free(t);
+	}
+	upk_buf_done(&good);
+	upk_buf_done(&other);
+	upk_buf_done(&unsigned_);
+	upk_buf_done(&garbage);
+}
+
 static void test_targets_threshold(void **state)
 {
 	struct rootcfg c = root_cfg(2);
@@ -1268,6 +1368,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_under_expired_timestamp),
 		cmocka_unit_test(test_targets_top_level),
 		cmocka_unit_test(test_targets_hashes_from_snapshot),
+		cmocka_unit_test(test_targets_large_checks),
 		cmocka_unit_test(test_targets_threshold),
 		cmocka_unit_test(test_targets_need_final_snapshot),
 		cmocka_unit_test(test_delegated_roles),
