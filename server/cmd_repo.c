@@ -72,6 +72,7 @@ enum opt_id {
 	O_NO_RECOVER,
 	O_MIXED_REASON,
 	O_ADVISORY,
+	O_HASHES,
 	O_COUNT,
 };
 
@@ -111,6 +112,7 @@ static const struct upks_optdef optdefs[] = {
 	{ "no-recover", O_NO_RECOVER, UPKS_OPT_FLAG },
 	{ "mixed-reason", O_MIXED_REASON, UPKS_OPT_VALUE },
 	{ "advisory", O_ADVISORY, UPKS_OPT_VALUE },
+	{ "hashes", O_HASHES, UPKS_OPT_VALUE },
 };
 
 _Static_assert(O_COUNT <= UPKS_ARGS_MAX, "too many options for struct upks_args");
@@ -795,6 +797,7 @@ static int run_publish(struct upks_args *a)
 	_cleanup_free_ struct upks_repo_target_in *targets = NULL;
 	_cleanup_free_ json_t **customs = NULL;
 	struct upks_strlist pairs = { 0 };
+	struct upks_repo_publish_req req = { 0 };
 	struct upks_repo_result res;
 	struct common c;
 	struct upk_diag d;
@@ -802,6 +805,10 @@ static int run_publish(struct upks_args *a)
 	int code;
 
 	upk_diag_clear(&d);
+	/* Checked before any file (passphrase, list, keys, targets) is read. */
+	req.hashes = UPKS_REPO_HASHES_ALL;
+	if (a->val[O_HASHES] && upks_repo_hashes_parse(a->val[O_HASHES], &req.hashes, &d))
+		return upk_cli_usage_error(PROG, "publish: %s", d.reason);
 	code = common_setup("publish", a, &c, true);
 	if (code < 0 && !a->list[O_KEY].n && !a->list[O_SIGNING_KEY].n)
 		code = upk_cli_usage_error(PROG, "publish: --key K is required (the role's keys)");
@@ -846,8 +853,12 @@ static int run_publish(struct upks_args *a)
 		code = load_signers(&c, &a->list[O_SIGNING_KEY], &d);
 	if (code < 0) {
 		common_signers(&c);
-		if (upks_repo_publish_each(&c.ctx, a->val[O_ROLE], targets,
-					   (const json_t *const *)customs, n, custom, &res, &d))
+		req.role = a->val[O_ROLE];
+		req.targets = targets;
+		req.n_targets = n;
+		req.custom = custom;
+		req.customs = (const json_t *const *)customs;
+		if (upks_repo_publish_with(&c.ctx, &req, &res, &d))
 			code = report(&d);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1146,7 +1157,8 @@ static const enum opt_id init_opts[] = { O_REPO,
 static const enum opt_id publish_opts[] = { O_REPO,   O_KEY,	      O_SIGNING_KEY, O_ROLE,
 					    O_NAME,   O_TARGETS_FROM, O_CUSTOM,	     O_CUSTOM_FILE,
 					    O_ONLINE, O_PASSFILE,     O_EXPIRES,     O_LOCK_TIMEOUT,
-					    O_JSON,   O_MIXED_REASON, O_ADVISORY,    0 };
+					    O_JSON,   O_MIXED_REASON, O_ADVISORY,    O_HASHES,
+					    0 };
 static const enum opt_id yank_opts[] = { O_REPO,     O_KEY,	O_SIGNING_KEY,	O_ROLE, O_ONLINE,
 					 O_PASSFILE, O_EXPIRES, O_LOCK_TIMEOUT, O_JSON, 0 };
 static const enum opt_id delegate_opts[] = {
@@ -1190,12 +1202,13 @@ static const struct command commands[] = {
 	{ "publish", run_publish,
 	  "--repo DIR --key K... [--role NAME] --online-keys DIR (FILE... | --name PATH FILE... "
 	  "| --targets-from LIST) [OPTIONS]",
-	  "Add or replace targets: store each file as targets/DIR/SHA256.NAME (and\n"
-	  "SHA512.NAME), sign a new version of the role (targets unless --role) with its\n"
-	  "keys, then snapshot and timestamp with the online keys. A FILE operand is\n"
-	  "published under its base name. A bundle (FILE.upk) is checked in full and its\n"
-	  "target, named <product>-<version>.upk, gets custom.upkeep from it; a mixed\n"
-	  "release needs a reason and a security release an advisory.",
+	  "Add or replace targets: store each file as targets/DIR/SHA256.NAME and\n"
+	  "SHA512.NAME (one name per hash its entry lists: --hashes), sign a new version of\n"
+	  "the role (targets unless --role) with its keys, then snapshot and timestamp with\n"
+	  "the online keys. A FILE operand is published under its base name. A bundle\n"
+	  "(FILE.upk) is checked in full and its target, named <product>-<version>.upk, gets\n"
+	  "custom.upkeep from it; a mixed release needs a reason and a security release an\n"
+	  "advisory.",
 	  "  --key K                  a private key of the role (repeat for a threshold;\n"
 	  "                           also --signing-key)\n"
 	  "  --role NAME              a delegated role instead of targets\n"
@@ -1204,6 +1217,9 @@ static const struct command commands[] = {
 	  "                           directory)\n"
 	  "  --custom JSON            custom metadata (an object) for every target of this call\n"
 	  "  --custom-file F          the same, read from F\n"
+	  "  --hashes LIST            the hashes every target of this call lists and is\n"
+	  "                           stored under: sha256, sha512 or sha256,sha512 (the\n"
+	  "                           default); sha256 alone is what python-tuf writes\n"
 	  "  --mixed-reason TEXT      why a mixed bundle mixes security and feature changes\n"
 	  "  --advisory FILE          the advisory of a security bundle (JSON; replaces the\n"
 	  "                           bundle's own)\n" COMMON_HELP,
@@ -1252,8 +1268,9 @@ static const struct command commands[] = {
 	{ "verify", run_verify, "--repo DIR [--at TIME] [--json] [--no-recover]",
 	  "Check the whole repository as a client would and list every problem: root chain,\n"
 	  "signatures and thresholds, versions, lengths and hashes, expiry, delegations, and\n"
-	  "every target file under both hash names. Problems go to stderr, one per line; the\n"
-	  "exit code is that of the first (a missing or malformed file counts as integrity).",
+	  "every target file under the name of each hash its entry lists. Problems go to\n"
+	  "stderr, one per line; the exit code is that of the first (a missing or malformed\n"
+	  "file counts as integrity).",
 	  "  --repo DIR               the repository directory (required)\n"
 	  "  --at TIME                check expiry at TIME (YYYY-MM-DDTHH:MM:SSZ or @SECONDS)\n"
 	  "  --json                   the report as JSON on stdout\n"

@@ -14,6 +14,7 @@
 
 #include "repo.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -371,8 +372,9 @@ bool upks_repo_is_due(int64_t now, int64_t expires, int64_t lifetime)
 /* A target file copied into .upkeep/tmp, waiting to be linked into targets/. */
 struct staged {
 	char *tmp;
-	char *dir;     /* targets/DIR */
-	char *dest[2]; /* targets/DIR/SHA256.NAME, targets/DIR/SHA512.NAME */
+	char *dir; /* targets/DIR */
+	/* targets/DIR/SHA256.NAME, targets/DIR/SHA512.NAME; NULL for a hash not listed */
+	char *dest[2];
 	int64_t length;
 };
 
@@ -1557,23 +1559,29 @@ static enum upk_err staged_add(struct txn *t, struct staged **ret)
 }
 
 /*
- * Copy src into .upkeep/tmp while hashing it (one read), and return the
- * target entry {"length", "hashes"}. The copy is linked into targets/ only
- * at commit, so a refused command leaves targets/ as it was.
+ * Copy src into .upkeep/tmp while computing the hashes chosen (a set of
+ * UPKS_REPO_HASH bits) in the same read, and return the target entry
+ * {"length", "hashes"} listing exactly those. The copy is linked into
+ * targets/ only at commit, under one name per hash, so a refused command
+ * leaves targets/ as it was.
  */
-static enum upk_err stage_target(struct txn *t, const char *path, const char *src,
+static enum upk_err stage_target(struct txn *t, const char *path, const char *src, unsigned hashes,
 				 json_t **ret_entry)
 {
 	static const enum upk_hash_alg algs[2] = { UPK_HASH_SHA256, UPK_HASH_SHA512 };
+	const bool on[2] = { hashes & UPKS_REPO_HASH(algs[0]), hashes & UPKS_REPO_HASH(algs[1]) };
 	struct upk_hash_ctx h[2] = { UPK_HASH_CTX_INIT, UPK_HASH_CTX_INIT };
 	_cleanup_(closep) int in = -1;
 	_cleanup_(closep) int out = -1;
+	_cleanup_json_ json_t *entry = NULL;
 	char hex[2][2 * UPK_HASH_MAX_LEN + 1];
 	const char *slash = strrchr(path, '/');
 	struct staged *s = NULL;
 	struct stat st;
 	int64_t total = 0;
 	enum upk_err r = UPK_OK;
+
+	assert(on[0] || on[1]);
 
 	if (!t->copybuf && !(t->copybuf = malloc(COPY_BUF_SIZE)))
 		return nomem(t->d);
@@ -1592,8 +1600,10 @@ static enum upk_err stage_target(struct txn *t, const char *path, const char *sr
 	r = tmp_open(t, 0644, &s->tmp, &out);
 	if (r)
 		return r;
-	for (int i = 0; i < 2 && !r; i++)
-		r = upk_hash_init(&h[i], algs[i]);
+	for (int i = 0; i < 2 && !r; i++) {
+		if (on[i])
+			r = upk_hash_init(&h[i], algs[i]);
+	}
 	while (!r) {
 		ssize_t n = read(in, t->copybuf, COPY_BUF_SIZE);
 
@@ -1614,8 +1624,10 @@ static enum upk_err stage_target(struct txn *t, const char *path, const char *sr
 					 path);
 			break;
 		}
-		for (int i = 0; i < 2 && !r; i++)
-			r = upk_hash_update(&h[i], t->copybuf, (size_t)n);
+		for (int i = 0; i < 2 && !r; i++) {
+			if (on[i])
+				r = upk_hash_update(&h[i], t->copybuf, (size_t)n);
+		}
 		if (r)
 			break;
 		step();
@@ -1625,6 +1637,8 @@ static enum upk_err stage_target(struct txn *t, const char *path, const char *sr
 	for (int i = 0; i < 2 && !r; i++) {
 		uint8_t digest[UPK_HASH_MAX_LEN];
 
+		if (!on[i])
+			continue;
 		r = upk_hash_final(&h[i], digest);
 		if (!r)
 			upk_hex_encode(digest, upk_hash_len(algs[i]), hex[i]);
@@ -1647,14 +1661,20 @@ static enum upk_err stage_target(struct txn *t, const char *path, const char *sr
 		s->dir = strdup(t->targets_dir);
 	if (!s->dir)
 		return nomem(t->d);
+	entry = json_pack("{s:I, s:{}}", "length", (json_int_t)total, "hashes");
+	if (!entry)
+		return nomem(t->d);
 	for (int i = 0; i < 2; i++) {
+		if (!on[i])
+			continue;
 		s->dest[i] = strf("%s/%s.%s", s->dir, hex[i], slash ? slash + 1 : path);
-		if (!s->dest[i])
+		if (!s->dest[i] || json_object_set_new(json_object_get(entry, "hashes"),
+						       upk_hash_name(algs[i]), json_string(hex[i])))
 			return nomem(t->d);
 	}
-	*ret_entry = json_pack("{s:I, s:{s:s, s:s}}", "length", (json_int_t)total, "hashes",
-			       "sha256", hex[0], "sha512", hex[1]);
-	return *ret_entry ? UPK_OK : nomem(t->d);
+	*ret_entry = entry;
+	entry = NULL;
+	return UPK_OK;
 }
 
 /*
@@ -1691,9 +1711,10 @@ static enum upk_err check_staged_bundle(struct txn *t, const char *staged, const
 }
 
 /*
- * Link every staged copy to its two content-addressed names. A name that
- * exists with the right size is the same content (its name is its hash);
- * one with another size is debris of an interrupted command and replaced.
+ * Link every staged copy to its content-addressed names (one per hash its
+ * entry lists). A name that exists with the right size is the same content
+ * (its name is its hash); one with another size is debris of an interrupted
+ * command and replaced.
  */
 static enum upk_err place_targets(struct txn *t)
 {
@@ -1713,6 +1734,8 @@ static enum upk_err place_targets(struct txn *t)
 		for (int k = 0; k < 2; k++) {
 			struct stat st;
 
+			if (!s->dest[k])
+				continue;
 			if (lstat(s->dest[k], &st) == 0) {
 				if (S_ISREG(st.st_mode) && st.st_size == s->length)
 					continue;
@@ -2235,6 +2258,7 @@ struct publish_arg {
 	size_t n;
 	const json_t *custom;
 	const json_t *const *customs; /* per target, or NULL */
+	unsigned hashes;	      /* UPKS_REPO_HASH bits, not empty */
 };
 
 static enum upk_err find_targets_role(struct txn *t, const char *name, struct trole **ret)
@@ -2288,7 +2312,7 @@ static enum upk_err publish_edit(struct txn *t, const void *argp, const char **r
 		const json_t *custom = a->customs && a->customs[i] ? a->customs[i] : a->custom;
 		json_t *entry = NULL;
 
-		r = stage_target(t, a->targets[i].path, a->targets[i].file, &entry);
+		r = stage_target(t, a->targets[i].path, a->targets[i].file, a->hashes, &entry);
 		/* customs[i] is set for the targets the caller read as bundles. */
 		if (!r && a->customs && a->customs[i] && json_object_get(custom, "upkeep"))
 			r = check_staged_bundle(t, t->staged[t->n_staged - 1].tmp,
@@ -2309,6 +2333,47 @@ static enum upk_err publish_edit(struct txn *t, const void *argp, const char **r
 	return apply_expiries(t, NULL);
 }
 
+enum upk_err upks_repo_hashes_parse(const char *list, unsigned *ret_hashes,
+				    struct upk_diag *reterr_diag)
+{
+	unsigned hashes = 0;
+	const char *p = list;
+
+	if (!*list)
+		return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+				    "--hashes: the list '' is empty; give sha256, sha512 or "
+				    "sha256,sha512");
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char name[16];
+		enum upk_hash_alg alg;
+
+		/* A name longer than any algorithm's cannot be one: shown, not copied. */
+		if (n >= sizeof(name))
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "--hashes: '%.*s' is not sha256 or sha512",
+					    n > 64 ? 64 : (int)n, p);
+		memcpy(name, p, n);
+		name[n] = 0;
+		if (n == 0)
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "--hashes: '%.64s' has an empty name", list);
+		if (!upk_hash_from_name(name, &alg))
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "--hashes: '%s' is not sha256 or sha512", name);
+		if (hashes & UPKS_REPO_HASH(alg))
+			return upk_diag_set(reterr_diag, UPK_E_USAGE, NULL, -1,
+					    "--hashes: '%s' is given twice", name);
+		hashes |= UPKS_REPO_HASH(alg);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*ret_hashes = hashes;
+	return UPK_OK;
+}
+
 enum upk_err upks_repo_publish(const struct upks_repo_ctx *ctx, const char *role,
 			       const struct upks_repo_target_in *targets, size_t n_targets,
 			       const json_t *custom, struct upks_repo_result *ret,
@@ -2324,9 +2389,37 @@ enum upk_err upks_repo_publish_each(const struct upks_repo_ctx *ctx, const char 
 				    const json_t *custom, struct upks_repo_result *ret,
 				    struct upk_diag *reterr_diag)
 {
-	struct publish_arg a = { role ? role : "targets", targets, n_targets, custom, customs };
+	const struct upks_repo_publish_req req = {
+		.role = role,
+		.targets = targets,
+		.n_targets = n_targets,
+		.custom = custom,
+		.customs = customs,
+	};
+
+	return upks_repo_publish_with(ctx, &req, ret, reterr_diag);
+}
+
+enum upk_err upks_repo_publish_with(const struct upks_repo_ctx *ctx,
+				    const struct upks_repo_publish_req *req,
+				    struct upks_repo_result *ret, struct upk_diag *reterr_diag)
+{
+	const struct upks_repo_target_in *targets = req->targets;
+	const json_t *const *customs = req->customs;
+	const json_t *custom = req->custom;
+	size_t n_targets = req->n_targets;
+	struct publish_arg a = {
+		.role = req->role ? req->role : "targets",
+		.targets = targets,
+		.n = n_targets,
+		.custom = custom,
+		.customs = customs,
+		.hashes = req->hashes ? req->hashes : UPKS_REPO_HASHES_ALL,
+	};
 	_cleanup_json_ json_t *seen = json_object();
 	enum upk_err r;
+
+	assert(!(req->hashes & ~UPKS_REPO_HASHES_ALL));
 
 	if (!seen)
 		return nomem(reterr_diag);
@@ -3151,7 +3244,11 @@ static void verify_delegations(struct vctx *v, const struct upk_meta *snap, cons
 	}
 }
 
-/* Both content-addressed copies of a target: present, right length, right hashes. */
+/*
+ * The content-addressed copy of a target under each hash its entry lists
+ * (sha256, sha512, or both): present, right length, right hashes. Only the
+ * listed hashes are computed.
+ */
 static void verify_target_file(struct vctx *v, const char *path, const struct upk_target *tg)
 {
 	static const enum upk_hash_alg algs[2] = { UPK_HASH_SHA256, UPK_HASH_SHA512 };
@@ -3209,10 +3306,12 @@ static void verify_target_file(struct vctx *v, const char *path, const struct up
 		/* The two names are usually one inode: hash it once. */
 		if (!have || st.st_dev != dev || st.st_ino != ino) {
 			struct upk_hash_ctx h[2] = { UPK_HASH_CTX_INIT, UPK_HASH_CTX_INIT };
-			enum upk_err r = upk_hash_init(&h[0], algs[0]);
+			enum upk_err r = UPK_OK;
 
-			if (!r)
-				r = upk_hash_init(&h[1], algs[1]);
+			for (int a = 0; a < 2 && !r; a++) {
+				if (listed[a])
+					r = upk_hash_init(&h[a], algs[a]);
+			}
 			while (!r) {
 				ssize_t n = read(fd, v->buf, COPY_BUF_SIZE);
 
@@ -3223,14 +3322,15 @@ static void verify_target_file(struct vctx *v, const char *path, const struct up
 						r = UPK_E_IO;
 					break;
 				}
-				r = upk_hash_update(&h[0], v->buf, (size_t)n);
-				if (!r)
-					r = upk_hash_update(&h[1], v->buf, (size_t)n);
+				for (int a = 0; a < 2 && !r; a++) {
+					if (listed[a])
+						r = upk_hash_update(&h[a], v->buf, (size_t)n);
+				}
 			}
-			if (!r)
-				r = upk_hash_final(&h[0], got[0]);
-			if (!r)
-				r = upk_hash_final(&h[1], got[1]);
+			for (int a = 0; a < 2 && !r; a++) {
+				if (listed[a])
+					r = upk_hash_final(&h[a], got[a]);
+			}
 			upk_hash_done(&h[0]);
 			upk_hash_done(&h[1]);
 			if (r) {

@@ -12,7 +12,8 @@
  *   metadata/N.ROLE.json        delegated roles (ROLE url-quoted)
  *   metadata/N.snapshot.json
  *   metadata/timestamp.json     the one file that changes in place
- *   targets/DIR/SHA256.NAME     each target, and a hard link SHA512.NAME
+ *   targets/DIR/SHA256.NAME     each target under the name of every hash its
+ *   targets/DIR/SHA512.NAME     entry lists (publish --hashes), hard links of one file
  *   .upkeep/config.json         private: expiry durations per role
  *   .upkeep/lock                private: flock of every command
  *   .upkeep/commit.json         private: the journal of a commit in flight
@@ -65,6 +66,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "hash.h"
 #include "tuftime.h"
 #include "keyfile.h"
 #include "meta.h"
@@ -211,8 +213,9 @@ struct upks_repo_target_in {
 /*
  * Add or replace targets in `role` ("targets" or a delegated role; NULL is
  * "targets"): each file is hashed (SHA-256, SHA-512) and stored as
- * targets/DIR/SHA256.NAME plus the hard link SHA512.NAME; the entry gets
- * `custom` (a JSON object or NULL; one for every target of the call). Paths
+ * targets/DIR/SHA256.NAME plus the hard link SHA512.NAME (to list one hash
+ * only: upks_repo_publish_with); the entry gets `custom` (a JSON object or
+ * NULL; one for every target of the call). Paths
  * are checked (upks_repo_target_path_check), must be unique in the call and
  * allowed by every delegation on the way from targets to the role
  * (UPK_E_USAGE otherwise). A targets file above UPK_META_MAX_TARGETS bytes
@@ -234,6 +237,45 @@ UPK_WUR enum upk_err upks_repo_publish_each(const struct upks_repo_ctx *ctx, con
 					    const struct upks_repo_target_in *targets,
 					    const json_t *const *customs, size_t n_targets,
 					    const json_t *custom, struct upks_repo_result *ret,
+					    struct upk_diag *reterr_diag);
+
+/*
+ * Which hashes publish computes, lists in each target's "hashes" and stores
+ * the target under (HASH.NAME): a set of UPKS_REPO_HASH(alg) bits, never
+ * empty. python-tuf repositories list sha256 only; listing both (the
+ * default) costs a fleet about 75 % more targets metadata.
+ */
+#define UPKS_REPO_HASH(alg)  (1u << (unsigned)(alg))
+#define UPKS_REPO_HASHES_ALL (UPKS_REPO_HASH(UPK_HASH_SHA256) | UPKS_REPO_HASH(UPK_HASH_SHA512))
+
+/*
+ * Parse a `--hashes` list: comma-separated TUF names, each "sha256" or
+ * "sha512" (exact, lower case), none twice, at least one. UPK_E_USAGE naming
+ * the bad value otherwise; *ret_hashes is set only on success.
+ */
+UPK_WUR enum upk_err upks_repo_hashes_parse(const char *list, unsigned *ret_hashes,
+					    struct upk_diag *reterr_diag);
+
+/* Everything a publish call takes. Zero-initialize, then set what applies. */
+struct upks_repo_publish_req {
+	const char *role; /* NULL: "targets" */
+	const struct upks_repo_target_in *targets;
+	size_t n_targets;
+	const json_t *custom;	      /* for every target, or NULL */
+	const json_t *const *customs; /* per target (upks_repo_publish_each), or NULL */
+	unsigned hashes;	      /* UPKS_REPO_HASH bits; 0 is UPKS_REPO_HASHES_ALL */
+};
+
+/*
+ * upks_repo_publish_each with a choice of hashes: only the algorithms in
+ * req->hashes are computed, listed and stored as HASH.NAME, for every
+ * target of the call. Re-publishing a path replaces its entry whatever it
+ * listed before; the files of the old entry stay (old snapshots name them).
+ * Bits outside UPKS_REPO_HASHES_ALL are a programming error (assert).
+ */
+UPK_WUR enum upk_err upks_repo_publish_with(const struct upks_repo_ctx *ctx,
+					    const struct upks_repo_publish_req *req,
+					    struct upks_repo_result *ret,
 					    struct upk_diag *reterr_diag);
 
 /* Remove targets (paths) from `role` (NULL: "targets"); the files stay. */
@@ -346,9 +388,9 @@ void upks_repo_report_done(struct upks_repo_report *r);
  *    targets version and every delegated role (walked through the
  *    delegations, as listed in snapshot), each signed by its threshold;
  *  - expiry of each against `now`;
- *  - every target of every role stored as targets/DIR/SHA256.NAME and
- *    SHA512.NAME with the listed length and hashes; delegated targets inside
- *    their delegation's paths.
+ *  - every target of every role stored as targets/DIR/HASH.NAME under each
+ *    hash it lists (sha256, sha512), with the listed length and hashes;
+ *    delegated targets inside their delegation's paths.
  * Unreferenced files (versions above the current ones, left by an
  * interrupted command) are notes, not problems.
  * With `recover`, first take the lock (lock_timeout_ms) and roll forward a
