@@ -172,6 +172,7 @@ static void log_event(const struct agent *a, const char *event, const char *rele
 	_cleanup_json_ json_t *o = NULL;
 	char now[24];
 	char *line;
+	size_t n;
 	int fd;
 
 	upkc_format_time((int64_t)time(NULL), now);
@@ -184,11 +185,15 @@ static void log_event(const struct agent *a, const char *event, const char *rele
 		json_object_set_new(o, "version", json_string(version));
 	if (detail)
 		json_object_set_new(o, "detail", json_string(detail));
-	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!line)
+	n = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS);
+	line = n ? malloc(n + 1) : NULL;
+	if (!line || json_dumpb(o, line, n, JSON_COMPACT | JSON_SORT_KEYS) != n) {
+		free(line);
 		return;
+	}
+	line[n] = '\n'; /* one write: the line arrives whole or not at all (O_APPEND) */
 	fd = open(str(&a->log_path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%s\n", line) < 0 || fdatasync(fd) != 0)
+	if (fd < 0 || write(fd, line, n + 1) != (ssize_t)(n + 1) || fdatasync(fd) != 0)
 		fprintf(stderr, PROG ": warning: %s: cannot append to the event log: %s\n",
 			str(&a->log_path), strerror(errno));
 	if (fd >= 0)

@@ -303,8 +303,10 @@ static enum upk_err seeds_add(struct seeds *s, const char *path,
 			}
 		}
 		if (s->n == s->cap) {
-			size_t ncap = s->cap ? s->cap * 2 : 256;
-			struct seed_entry *ne = reallocarray(s->e, ncap, sizeof(*ne));
+			size_t ncap = s->cap ? s->cap * 2 : 256, bytes;
+			struct seed_entry *ne = upk_size_mul(ncap, sizeof(*ne), &bytes)
+							? realloc(s->e, bytes)
+							: NULL;
 			if (!ne)
 				return upk_diag_set(d, UPK_E_NOMEM, NULL, -1, NULL);
 			s->e = ne;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delegation.h"
@@ -280,7 +281,7 @@ static enum upk_err lock_dir(const char *dir, int *ret_fd, struct upk_diag *diag
 			close(fd);
 			return r;
 		}
-		usleep(50 * 1000);
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
 	}
 	*ret_fd = fd;
 	return UPK_OK;
@@ -847,9 +848,13 @@ static enum upk_err target_url(const struct upkc_updater *u, const struct upk_ta
 	else
 		upk_hex_encode(target->hashes.sha512, UPK_SHA512_LEN, hex);
 	if (slash) {
-		dir = strndup(path, (size_t)(slash - path) + 1);
+		size_t n = (size_t)(slash - path) + 1;
+
+		dir = malloc(n + 1);
 		if (!dir)
 			return UPK_E_NOMEM;
+		memcpy(dir, path, n);
+		dir[n] = 0;
 		r = upkc_url_quote(dir, path_safe, out);
 		if (r)
 			return r;

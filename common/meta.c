@@ -1632,7 +1632,8 @@ static enum upk_err view_build(struct upk_meta *m, struct upk_buf *canon, struct
 		} else {
 			j = cj_to_json(v);
 		}
-		if (!j || json_object_setn_new(sig_obj, key, kl, j) != 0)
+		/* Keys come from canonicalized input: valid UTF-8 already. */
+		if (!j || json_object_setn_new_nocheck(sig_obj, key, kl, j) != 0)
 			return UPK_E_NOMEM;
 	}
 	m->signed_obj = sig_obj;

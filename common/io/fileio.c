@@ -342,7 +342,7 @@ enum upk_err upk_io_lock(const char *lock_path, int timeout_ms, int *ret_fd,
 					    "held by another process; gave up after %d ms",
 					    timeout_ms);
 		}
-		usleep(50 * 1000);
+		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
 		waited += 50;
 	}
 }
