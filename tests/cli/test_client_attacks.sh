@@ -18,8 +18,12 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 ON=(--online-keys online)
 
 # serve_repo DIR: upkeep-server serve for DIR on a free port; sets BASE.
+serve_count=0
 serve_repo() {
-	local out="$work/io/serve.$RANDOM.out" pid
+	local out pid
+	# A file of its own per server: never a previous server's "listening on" line.
+	serve_count=$((serve_count + 1))
+	out="$work/io/serve.$serve_count.out"
 	"$S" serve --repo "$1" --listen 127.0.0.1:0 >"$out" 2>/dev/null &
 	pid=$!
 	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")

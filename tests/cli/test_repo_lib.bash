@@ -92,7 +92,11 @@ done_ok() {
 # ARGS; sets $server (its pid, stopped at exit) and $BASE (http://127.0.0.1:PORT).
 # Waits up to 20 s for the "listening on" line (a loaded machine is slow).
 serve_start() {
-	"$S" serve --repo "$repo" --listen 127.0.0.1:0 "$@" >io/serve.out 2>io/serve.err &
+	# Emptied here, not by the redirection below: that happens in the child, maybe after the
+	# loop has already read a previous server's "listening on" line (and its dead port).
+	: >io/serve.out
+	: >io/serve.err
+	"$S" serve --repo "$repo" --listen 127.0.0.1:0 "$@" >>io/serve.out 2>>io/serve.err &
 	server=$!
 	cleanup_hooks+=("kill $server 2>/dev/null; wait $server 2>/dev/null")
 	for _ in $(seq 1 400); do
