@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "util.h"
 
 #define URL_MAX		   8192 /* a URL, after percent-encoding */
@@ -127,17 +128,6 @@ static enum upk_err rephrase(struct upk_diag *d, enum upk_err err, const char *w
 static bool starts_ci(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -1032,8 +1022,8 @@ static enum upk_err file_get(struct upkc_fetch *f, const char *url, const struct
 		return upk_diag_set(d, UPK_E_USAGE, g->where, -1, "file:// URL of another host");
 	for (; *p && *p != '?' && *p != '#'; p++) {
 		char c = *p;
-		if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+		if (c == '%' && upk_hex_digit(p[1]) >= 0 && upk_hex_digit(p[2]) >= 0) {
+			c = (char)(upk_hex_digit(p[1]) * 16 + upk_hex_digit(p[2]));
 			p += 2;
 		}
 		if (!c || n + 1 >= sizeof(path))

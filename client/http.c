@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "hex.h"
+
 size_t upkc_http_head_end(const uint8_t *data, size_t len, size_t *scan)
 {
 	for (size_t i = *scan; i < len; i++) {
@@ -289,17 +291,6 @@ void upkc_http_body_init(struct upkc_http_body *b, const struct upkc_http_head *
 	b->done = b->framing == UPKC_HTTP_NONE || (b->framing == UPKC_HTTP_LENGTH && !b->left);
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One framing byte of the chunked coding. */
 static enum upk_err chunk_byte(struct upkc_http_body *b, uint8_t c, struct upk_diag *d)
 {
@@ -307,7 +298,7 @@ static enum upk_err chunk_byte(struct upkc_http_body *b, uint8_t c, struct upk_d
 
 	switch (b->state) {
 	case C_SIZE:
-		v = hexval(c);
+		v = upk_hex_digit(c);
 		if (v >= 0) {
 			if (b->size > (UINT64_MAX >> 4))
 				return bad(d, -1, "chunk size too large");

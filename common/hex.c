@@ -14,7 +14,7 @@ void upk_hex_encode(const uint8_t *data, size_t len, char *out)
 	out[2 * len] = 0;
 }
 
-static int hex_val(char c)
+int upk_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -31,13 +31,13 @@ enum upk_err upk_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t
 	if (hexlen % 2)
 		return UPK_E_FORMAT;
 	for (size_t i = 0; i < hexlen; i++) {
-		if (hex_val(hex[i]) < 0)
+		if (upk_hex_digit(hex[i]) < 0)
 			return UPK_E_FORMAT;
 	}
 	if (hexlen / 2 > outcap)
 		return UPK_E_TOO_LARGE;
 	for (size_t i = 0; i < hexlen / 2; i++)
-		out[i] = (uint8_t)(hex_val(hex[2 * i]) << 4 | hex_val(hex[2 * i + 1]));
+		out[i] = (uint8_t)(upk_hex_digit(hex[2 * i]) << 4 | upk_hex_digit(hex[2 * i + 1]));
 	if (ret_len)
 		*ret_len = hexlen / 2;
 	return UPK_OK;

@@ -18,5 +18,8 @@ void upk_hex_encode(const uint8_t *data, size_t len, char *out);
 UPK_WUR enum upk_err upk_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outcap,
 				    size_t *ret_len);
 
+/* Value of one hex digit (either case), -1 for any other byte. */
+int upk_hex_digit(int c);
+
 /* True if s has exactly `digits` lower-case hex digits (digits 0 = any even count > 0). */
 bool upk_hex_is_valid(const char *s, size_t digits);

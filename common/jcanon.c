@@ -39,43 +39,6 @@ static void skip_ws(struct jc *c)
 	}
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[0] (a byte >= 0x80), 0 if it is
- * not one. Same rules as json.c's encoder and jansson's utf8_check_full:
- * overlong forms, surrogates and code points above U+10FFFF are invalid.
- */
-static size_t utf8_seq_len(const uint8_t *s, size_t avail)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint8_t lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
 /* The four hex digits at in[at..at+4) as a code unit; false if absent or not hex. */
 static bool read_hex4(const uint8_t *in, size_t len, size_t at, uint32_t *ret)
 {
@@ -189,7 +152,7 @@ static enum upk_err parse_string(struct jc *c)
 		if (ch < 0x20)
 			return jc_fail(c, i, "control character in string");
 		if (ch >= 0x80) {
-			n = utf8_seq_len(in + i, len - i);
+			n = upk_utf8_seq_len(in + i, len - i);
 			if (n == 0)
 				return jc_fail(c, i, "invalid UTF-8 in string");
 			memcpy(o + w, in + i, n);

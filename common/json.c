@@ -232,7 +232,7 @@ enum upk_err upk_json_parse(const uint8_t *data, size_t len, size_t max_len, jso
  * if it is not one: overlong forms, surrogates and code points above
  * U+10FFFF are invalid (RFC 3629), as a Python str cannot carry them either.
  */
-static size_t utf8_seq_len(const uint8_t *s, size_t avail)
+size_t upk_utf8_seq_len(const uint8_t *s, size_t avail)
 {
 	uint8_t c = s[0];
 	size_t n;
@@ -295,7 +295,7 @@ static enum upk_err canon_string(struct walk *w, size_t depth, const char *str, 
 			*d++ = c;
 			i++;
 		} else {
-			size_t n = utf8_seq_len(s + i, len - i);
+			size_t n = upk_utf8_seq_len(s + i, len - i);
 
 			if (n == 0) {
 				out->data[out->len] = 0;

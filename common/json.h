@@ -29,6 +29,13 @@
 #define UPK_JSON_MAX_DEPTH 64
 
 /*
+ * Length of the valid UTF-8 sequence at s[0] (a byte >= 0x80, avail bytes
+ * readable), 0 if it is not one: overlong forms, surrogates and code points
+ * above U+10FFFF are invalid (RFC 3629), as in jansson and Python.
+ */
+size_t upk_utf8_seq_len(const uint8_t *s, size_t avail);
+
+/*
  * Parse `len` bytes as one JSON object or array. Fails before allocating with
  * UPK_E_TOO_LARGE if len > max_len. UPK_E_FORMAT for syntax errors, duplicate
  * keys, depth over UPK_JSON_MAX_DEPTH, reals, NUL in strings, invalid UTF-8,

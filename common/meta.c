@@ -293,12 +293,6 @@ static bool lower_hex_decode_n(const uint8_t *s, size_t slen, uint8_t *out, size
 	return true;
 }
 
-/* Same for a NUL-terminated string. */
-static bool lower_hex_decode(const char *s, uint8_t *out, size_t n)
-{
-	return lower_hex_decode_n((const uint8_t *)s, strlen(s), out, n);
-}
-
 static bool keyid_valid(const char *s)
 {
 	return upk_hex_is_valid(s, UPK_KEYID_HEX_LEN);
@@ -363,6 +357,45 @@ static enum upk_err parse_common(struct pctx *c, const json_t *sig_obj, enum upk
 	return UPK_OK;
 }
 
+/*
+ * One listed digest into h: its algorithm's name (as diag->where shows it;
+ * known false when the name was too long to be one Upkeep implements) and
+ * its hex text. Unknown algorithms are counted; their digests must be hex.
+ */
+static enum upk_err hashes_add(struct pctx *c, const char *alg, bool known, const uint8_t *hex,
+			       size_t len, struct upk_hashes *h)
+{
+	enum upk_hash_alg a;
+	bool ok = false;
+
+	if (!known || !upk_hash_from_name(alg, &a)) {
+		bool valid = len > 0 && len % 2 == 0;
+
+		for (size_t i = 0; valid && i < len; i++)
+			valid = hex_lower1[hex[i]] != 0;
+		if (!valid)
+			return fail(c, alg, UPK_E_FORMAT, "not lower-case hex");
+		h->n_unknown++;
+		h->count++;
+		return UPK_OK;
+	}
+	switch (a) {
+	case UPK_HASH_SHA256:
+		ok = lower_hex_decode_n(hex, len, h->sha256, sizeof(h->sha256));
+		h->has_sha256 = true;
+		break;
+	case UPK_HASH_SHA512:
+		ok = lower_hex_decode_n(hex, len, h->sha512, sizeof(h->sha512));
+		h->has_sha512 = true;
+		break;
+	}
+	if (!ok)
+		return fail(c, alg, UPK_E_FORMAT, "not %zu lower-case hex digits",
+			    2 * upk_hash_len(a));
+	h->count++;
+	return UPK_OK;
+}
+
 static enum upk_err parse_hashes(struct pctx *c, json_t *obj, struct upk_hashes *h)
 {
 	const char *alg;
@@ -372,35 +405,13 @@ static enum upk_err parse_hashes(struct pctx *c, json_t *obj, struct upk_hashes 
 	if (json_object_size(obj) == 0)
 		return fail(c, NULL, UPK_E_FORMAT, "no hashes");
 	json_object_foreach (obj, alg, v) {
-		enum upk_hash_alg a;
-		const char *hex;
-		bool ok = false;
 		enum upk_err r = check_type(c, alg, v, J_STR);
 
+		if (!r)
+			r = hashes_add(c, alg, true, (const uint8_t *)json_string_value(v),
+				       json_string_length(v), h);
 		if (r)
 			return r;
-		hex = json_string_value(v);
-		if (!upk_hash_from_name(alg, &a)) {
-			if (!upk_hex_is_valid(hex, 0))
-				return fail(c, alg, UPK_E_FORMAT, "not lower-case hex");
-			h->n_unknown++;
-			h->count++;
-			continue;
-		}
-		switch (a) {
-		case UPK_HASH_SHA256:
-			ok = lower_hex_decode(hex, h->sha256, sizeof(h->sha256));
-			h->has_sha256 = true;
-			break;
-		case UPK_HASH_SHA512:
-			ok = lower_hex_decode(hex, h->sha512, sizeof(h->sha512));
-			h->has_sha512 = true;
-			break;
-		}
-		if (!ok)
-			return fail(c, alg, UPK_E_FORMAT, "not %zu lower-case hex digits",
-				    2 * upk_hash_len(a));
-		h->count++;
 	}
 	return UPK_OK;
 }
@@ -1063,6 +1074,22 @@ enum upk_err upk_meta_from_json(json_t *doc, enum upk_role expected, struct upk_
 	return UPK_OK;
 }
 
+/* The role's size limit, or max_len when smaller (not 0); UPK_E_TOO_LARGE if len is above it. */
+static enum upk_err size_limit(enum upk_role role, size_t len, size_t max_len, size_t *ret_limit,
+			       struct upk_diag *diag)
+{
+	size_t limit = upk_role_max_size(role);
+
+	if (max_len && max_len < limit)
+		limit = max_len;
+	if (len > limit)
+		return upk_diag_set(diag, UPK_E_TOO_LARGE, NULL, -1,
+				    "%s metadata of %zu bytes exceeds the limit of %zu",
+				    upk_role_name(role), len, limit);
+	*ret_limit = limit;
+	return UPK_OK;
+}
+
 enum upk_err upk_meta_parse(const uint8_t *data, size_t len, enum upk_role expected, size_t max_len,
 			    struct upk_meta **ret, struct upk_diag *reterr_diag)
 {
@@ -1073,13 +1100,9 @@ enum upk_err upk_meta_parse(const uint8_t *data, size_t len, enum upk_role expec
 	if (!role_valid(expected))
 		return upk_diag_set(reterr_diag, UPK_E_INTERNAL, NULL, -1, "unknown role %d",
 				    (int)expected);
-	limit = upk_role_max_size(expected);
-	if (max_len && max_len < limit)
-		limit = max_len;
-	if (len > limit)
-		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, NULL, -1,
-				    "%s metadata of %zu bytes exceeds the limit of %zu",
-				    upk_role_name(expected), len, limit);
+	r = size_limit(expected, len, max_len, &limit, reterr_diag);
+	if (r)
+		return r;
 	r = upk_json_parse(data, len, limit, &doc, reterr_diag);
 	if (r)
 		return r;
@@ -1336,8 +1359,7 @@ static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashe
 	while (cj_next(&it, &k, &v)) {
 		char alg[SEG_MAX + 1];
 		struct cspan hex = { v.p + 1, v.len >= 2 ? v.len - 2 : 0 };
-		enum upk_hash_alg a;
-		bool ok = false;
+		enum upk_err r;
 
 		/* Only the first SEG_MAX bytes show in diag->where; names are short. */
 		cj_unescape((struct cspan){ k.p, k.len < SEG_MAX ? k.len : SEG_MAX }, alg);
@@ -1345,31 +1367,9 @@ static enum upk_err cj_hashes(struct pctx *c, struct cspan obj, struct upk_hashe
 			alg[SEG_MAX] = 0;
 		if (v.p[0] != '"')
 			return fail(c, alg, UPK_E_FORMAT, "expected a string");
-		if (k.len >= SEG_MAX || !upk_hash_from_name(alg, &a)) {
-			bool valid = hex.len > 0 && hex.len % 2 == 0;
-
-			for (size_t i = 0; valid && i < hex.len; i++)
-				valid = hex_lower1[hex.p[i]] != 0;
-			if (!valid)
-				return fail(c, alg, UPK_E_FORMAT, "not lower-case hex");
-			h->n_unknown++;
-			h->count++;
-			continue;
-		}
-		switch (a) {
-		case UPK_HASH_SHA256:
-			ok = lower_hex_decode_n(hex.p, hex.len, h->sha256, sizeof(h->sha256));
-			h->has_sha256 = true;
-			break;
-		case UPK_HASH_SHA512:
-			ok = lower_hex_decode_n(hex.p, hex.len, h->sha512, sizeof(h->sha512));
-			h->has_sha512 = true;
-			break;
-		}
-		if (!ok)
-			return fail(c, alg, UPK_E_FORMAT, "not %zu lower-case hex digits",
-				    2 * upk_hash_len(a));
-		h->count++;
+		r = hashes_add(c, alg, k.len < SEG_MAX, hex.p, hex.len, h);
+		if (r)
+			return r;
 	}
 	*ret_len = (size_t)(it.q - obj.p) + 1;
 	return UPK_OK;
@@ -1680,13 +1680,9 @@ enum upk_err upk_meta_parse_view(const uint8_t *data, size_t len, enum upk_role 
 
 	if (expected != UPK_ROLE_TARGETS)
 		return upk_meta_parse(data, len, expected, max_len, ret, reterr_diag);
-	limit = upk_role_max_size(expected);
-	if (max_len && max_len < limit)
-		limit = max_len;
-	if (len > limit)
-		return upk_diag_set(reterr_diag, UPK_E_TOO_LARGE, NULL, -1,
-				    "%s metadata of %zu bytes exceeds the limit of %zu",
-				    upk_role_name(expected), len, limit);
+	r = size_limit(expected, len, max_len, &limit, reterr_diag);
+	if (r)
+		return r;
 	r = upk_json_canonicalize(data, len, limit, &canon, reterr_diag);
 	if (r)
 		return r;

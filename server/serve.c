@@ -27,20 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "util.h"
 
 /* ==== pure half ======================================================== */
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static enum upk_err refuse(struct upk_diag *diag, const char *why)
 {
@@ -76,8 +66,8 @@ enum upk_err upks_serve_path_resolve(const char *url, char *ret_rel, size_t rel_
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = hex_value((unsigned char)p[1]);
-			int lo = hi < 0 ? -1 : hex_value((unsigned char)p[2]);
+			int hi = upk_hex_digit((unsigned char)p[1]);
+			int lo = hi < 0 ? -1 : upk_hex_digit((unsigned char)p[2]);
 
 			if (lo < 0)
 				return refuse(reterr_diag, "bad percent escape");
