@@ -41,6 +41,7 @@
 #define REQ_MAX		   (URL_MAX + 1024)
 #define MAX_HOPS	   5	 /* redirects followed */
 #define DRAIN_MAX	   16384 /* an error or redirect body up to this is read, not dropped */
+#define INTERIM_MAX	   8	 /* 1xx heads before a response (RFC 9110 allows several) */
 #define DEFAULT_PROXY_PORT 1080	 /* as curl */
 
 struct url {
@@ -67,9 +68,14 @@ struct upkc_fetch {
 	SSL_CTX *ctx;
 	BIO_METHOD *bio_method;
 
-	/* Slow-retrieval meter: bytes received since tick, below the rate since. */
+	/*
+	 * Slow-retrieval meter: bytes received since tick, below the rate since.
+	 * While a body is read only its payload counts (meter_payload): chunk
+	 * framing and extensions are not progress towards the file.
+	 */
 	int64_t tick_ms, below_since_ms;
 	uint64_t tick_bytes;
+	bool meter_payload;
 
 	/* Received bytes not consumed yet: buf[boff..blen). */
 	uint8_t *buf;
@@ -465,7 +471,8 @@ static int bio_read(BIO *b, char *data, int len)
 			BIO_set_retry_read(b);
 		return -1;
 	}
-	f->tick_bytes += (uint64_t)n;
+	if (!f->meter_payload)
+		f->tick_bytes += (uint64_t)n;
 	return (int)n;
 }
 
@@ -613,7 +620,8 @@ static enum upk_err conn_recv(struct upkc_fetch *f, uint8_t *p, size_t cap, size
 		} else {
 			ssize_t n = recv(f->fd, p, cap, 0);
 			if (n >= 0) {
-				f->tick_bytes += (uint64_t)n;
+				if (!f->meter_payload)
+					f->tick_bytes += (uint64_t)n;
 				*ret_n = (size_t)n;
 				*ret_closed = n == 0;
 				return meter_check(f, where, d);
@@ -758,6 +766,7 @@ static enum upk_err read_head(struct upkc_fetch *f, struct upkc_http_head *h, bo
 {
 	size_t scan = 0, end, n;
 	bool any = f->blen > f->boff, closed;
+	int interim = 0;
 	enum upk_err r;
 
 	*ret_closed = false;
@@ -774,6 +783,11 @@ static enum upk_err read_head(struct upkc_fetch *f, struct upkc_http_head *h, bo
 			if (h->status == 101)
 				return upk_diag_set(d, UPK_E_SERVER, where, -1,
 						    "HTTP status 101 not asked for");
+			/* Endless data as interim heads: they end or the request does. */
+			if (++interim > INTERIM_MAX)
+				return upk_diag_set(d, UPK_E_SERVER, where, -1,
+						    "more than %d interim (1xx) responses",
+						    INTERIM_MAX);
 			continue;
 		}
 		if (f->boff) {
@@ -804,9 +818,10 @@ static enum upk_err read_head(struct upkc_fetch *f, struct upkc_http_head *h, bo
  * Pass the body to sink (NULL: discard), at most max bytes of it: one more
  * is *ret_overflow. *ret_sink_err: the error is the sink's own.
  */
-static enum upk_err read_body(struct upkc_fetch *f, struct upkc_http_body *b, uint64_t max,
-			      uint64_t *got, upkc_fetch_sink_fn sink, void *ctx, bool *ret_overflow,
-			      bool *ret_sink_err, const char *where, struct upk_diag *d)
+static enum upk_err read_body_payload(struct upkc_fetch *f, struct upkc_http_body *b, uint64_t max,
+				      uint64_t *got, upkc_fetch_sink_fn sink, void *ctx,
+				      bool *ret_overflow, bool *ret_sink_err, const char *where,
+				      struct upk_diag *d)
 {
 	enum upk_err r;
 	size_t n;
@@ -841,8 +856,10 @@ static enum upk_err read_body(struct upkc_fetch *f, struct upkc_http_body *b, ui
 					return r;
 				}
 			}
-			if (data)
+			if (data) {
 				*got += used;
+				f->tick_bytes += used;
+			}
 			f->boff += used;
 		}
 		if (b->done)
@@ -858,6 +875,18 @@ static enum upk_err read_body(struct upkc_fetch *f, struct upkc_http_body *b, ui
 		}
 		f->blen = n;
 	}
+}
+
+static enum upk_err read_body(struct upkc_fetch *f, struct upkc_http_body *b, uint64_t max,
+			      uint64_t *got, upkc_fetch_sink_fn sink, void *ctx, bool *ret_overflow,
+			      bool *ret_sink_err, const char *where, struct upk_diag *d)
+{
+	enum upk_err r;
+
+	f->meter_payload = true;
+	r = read_body_payload(f, b, max, got, sink, ctx, ret_overflow, ret_sink_err, where, d);
+	f->meter_payload = false;
+	return r;
 }
 
 static void conn_key(const struct url *u, const struct url *proxy, char *key, size_t size)
@@ -1031,7 +1060,8 @@ static enum upk_err file_get(struct upkc_fetch *f, const char *url, const struct
 		path[n++] = c;
 	}
 	path[n] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return upk_diag_set(
 			d, errno == ENOENT || errno == ENOTDIR ? UPK_E_NOT_FOUND : UPK_E_IO,
@@ -1085,7 +1115,7 @@ static void drain(struct upkc_fetch *f, const struct upkc_http_head *h, const ch
 
 	upkc_http_body_init(&b, h);
 	if (h->close || (b.framing == UPKC_HTTP_LENGTH && h->length > DRAIN_MAX) ||
-	    b.framing == UPKC_HTTP_CLOSE ||
+	    b.framing == UPKC_HTTP_CLOSE || (h->chunked && h->has_length) ||
 	    read_body(f, &b, DRAIN_MAX, &got, NULL, NULL, &overflow, &sink_err, where, NULL) ||
 	    f->boff != f->blen)
 		conn_close(f);
@@ -1192,8 +1222,13 @@ static enum upk_err get(struct upkc_fetch *f, const struct get *g, struct upk_di
 			d->offset = off;
 		return r;
 	}
-	/* Bytes after the body (nothing was asked for): the connection is not trusted again. */
-	if (f->fd >= 0 && !h.close && b.framing != UPKC_HTTP_CLOSE && f->boff == f->blen)
+	/*
+	 * Bytes after the body (nothing was asked for), or a head with both
+	 * Content-Length and chunked (RFC 9112 6.3: the framing is in doubt):
+	 * the connection is not trusted again.
+	 */
+	if (f->fd >= 0 && !h.close && b.framing != UPKC_HTTP_CLOSE && f->boff == f->blen &&
+	    !(h.chunked && h.has_length))
 		f->keep = true;
 	else
 		conn_close(f);

@@ -7,7 +7,9 @@
  * the transfer is cut before one byte past it reaches the sink, or before
  * the body when the server announces a longer Content-Length) and a minimum
  * speed (slow-retrieval attack: measured each second once connected; below
- * low_speed_bytes per second for low_speed_window_s seconds in a row fails).
+ * low_speed_bytes per second for low_speed_window_s seconds in a row fails;
+ * during a body only its payload counts, not chunk framing). Framing is
+ * bounded too: at most 8 interim 1xx heads, chunk size lines of 4 KiB.
  * One fetcher keeps one connection alive across requests to the same
  * scheme://host:port (HTTP/1.1 keep-alive); a kept-alive connection the
  * server closed while idle is replaced once, transparently.

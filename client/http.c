@@ -302,8 +302,10 @@ static enum upk_err chunk_byte(struct upkc_http_body *b, uint8_t c, struct upk_d
 		if (v >= 0) {
 			if (b->size > (UINT64_MAX >> 4))
 				return bad(d, -1, "chunk size too large");
+			/* Leading zeros never overflow: the line's length is what bounds them. */
+			if (++b->line > UPKC_HTTP_CHUNK_LINE_MAX)
+				return bad(d, -1, "chunk size line too long");
 			b->size = (b->size << 4) | (uint64_t)v;
-			b->line++;
 			break;
 		}
 		if (b->line == 0)

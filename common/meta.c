@@ -1154,6 +1154,8 @@ static size_t cj_value_len(const uint8_t *p, const uint8_t *end)
 	const uint8_t *q = p;
 	size_t depth = 0;
 
+	if (q >= end)
+		return 0;
 	do {
 		switch (*q) {
 		case '"':

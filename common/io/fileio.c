@@ -259,7 +259,7 @@ enum upk_err upk_io_write_atomic_many(const struct upk_io_file *files, size_t n,
 	for (i = 0; i < n && !r; i++) {
 		if (fsync(fds[i]) < 0)
 			r = io_fail(reterr_diag, tmp[i], "fsync failed", errno);
-		else if (close(fds[i]) < 0)
+		if (close(fds[i]) < 0 && !r)
 			r = io_fail(reterr_diag, tmp[i], "close failed", errno);
 		fds[i] = -1;
 	}

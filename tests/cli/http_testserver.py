@@ -179,6 +179,12 @@ def handle(c, head, rest, kind, port):
         for _ in range(1000):
             c.sendall(b".")
             time.sleep(0.2)
+    elif p0 == "chunk-ext-trickle":  # 1-byte chunks padded with extensions: fast framing, slow data
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(30):
+            c.sendall(b"1;pad=" + b"e" * 1200 + b"\r\nX\r\n")
+            time.sleep(0.2)
+        c.sendall(b"0\r\n\r\n")
     elif p0 == "trickle-head":  # the head itself, a byte every 0.2 s
         for b in b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nX-Slow: " + b"s" * 1000:
             c.sendall(bytes([b]))

@@ -462,6 +462,8 @@ static void assert_slow(const char *path)
 static void test_slow(void **state)
 {
 	assert_slow("/trickle");
+	/* 6 KB/s of chunk framing carrying 5 bytes/s of body: only the body counts. */
+	assert_slow("/chunk-ext-trickle");
 	assert_slow("/trickle-head");
 	assert_slow("/hang");
 }
