@@ -994,6 +994,27 @@ void upk_meta_free(struct upk_meta *m)
 }
 
 /*
+ * The signatures (unless sigs is NULL) and the fields every role has; leaves
+ * c at "signed" for the role's own fields.
+ */
+static enum upk_err parse_head(struct pctx *c, struct upk_meta *m, const json_t *sigs,
+			       json_t *sig_obj)
+{
+	enum upk_err r;
+
+	m->signed_obj = sig_obj;
+	if (sigs) {
+		push(c, "signatures");
+		r = parse_signatures(c, sigs, &m->sigs, &m->n_sigs);
+		pop(c, 0);
+		if (r)
+			return r;
+	}
+	push(c, "signed");
+	return parse_common(c, sig_obj, m->type, m);
+}
+
+/*
  * Fill m's views from m->doc (m otherwise zeroed). With_sigs false skips the
  * signatures list (upk_meta_resign_begin is about to drop it).
  */
@@ -1010,16 +1031,7 @@ static enum upk_err meta_build(struct upk_meta *m, bool with_sigs, struct upk_di
 		r = member(&c, m->doc, "signatures", J_ARR, false, &sigs);
 	if (r)
 		return r;
-	m->signed_obj = sig_obj;
-	if (with_sigs) {
-		push(&c, "signatures");
-		r = parse_signatures(&c, sigs, &m->sigs, &m->n_sigs);
-		pop(&c, 0);
-		if (r)
-			return r;
-	}
-	push(&c, "signed");
-	r = parse_common(&c, sig_obj, m->type, m);
+	r = parse_head(&c, m, with_sigs ? sigs : NULL, sig_obj);
 	if (r)
 		return r;
 	switch (m->type) {
@@ -1638,14 +1650,7 @@ static enum upk_err view_build(struct upk_meta *m, struct upk_buf *canon, struct
 		if (!j || json_object_setn_new_nocheck(sig_obj, key, kl, j) != 0)
 			return UPK_E_NOMEM;
 	}
-	m->signed_obj = sig_obj;
-	push(&c, "signatures");
-	r = parse_signatures(&c, sigs, &m->sigs, &m->n_sigs);
-	pop(&c, 0);
-	if (r)
-		return r;
-	push(&c, "signed");
-	r = parse_common(&c, sig_obj, m->type, m);
+	r = parse_head(&c, m, sigs, sig_obj);
 	if (r)
 		return r;
 	if (!targets_v.p) {
