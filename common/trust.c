@@ -158,18 +158,13 @@ static enum upk_err check_parse_verify(const struct upk_trust *t, const struct u
 	atomic_init(&b.state, BG_PENDING);
 	upk_diag_clear(&b.diag);
 	b.threaded = len >= CHECK_THREAD_MIN && pthread_create(&b.th, NULL, bg_main, &b) == 0;
-	if (!b.threaded) {
+	/* Without a thread the check comes first, as the specification orders it. */
+	if (!b.threaded)
 		bg_finish(&b);
-		if (b.r) {
-			if (diag)
-				*diag = b.diag;
-			return b.r;
-		}
-	}
-	r = parse(data, len, type, role, &m, diag);
+	r = b.r ? b.r : parse(data, len, type, role, &m, diag);
 	if (!r)
 		r = verify(t, role, delegator, m, diag);
-	bg_finish(&b);
+	bg_finish(&b); /* a no-op the second time */
 	if (b.r) {
 		upk_meta_free(m);
 		if (diag)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "jcanon.h"
 #include "json.h"
 
@@ -35,35 +36,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int read_all(const char *path, struct upk_buf *b)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > MAX_INPUT ||
-	    upk_buf_reserve(b, (size_t)st.st_size) != UPK_OK) {
-		fprintf(stderr, "jcanon_time: %s: cannot read\n", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b->data + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			fprintf(stderr, "jcanon_time: %s: short read\n", path);
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	b->len = got;
-	b->data[got] = 0;
-	return 0;
 }
 
 /* A deterministic stand-in for hash bytes. */
@@ -168,6 +140,7 @@ int main(int argc, char **argv)
 	double tree = 1e300, onepass = 1e300;
 	long rounds = 20;
 	bool run_tree = true, run_onepass = true;
+	struct upk_diag d;
 
 	if (argc == 4 && strcmp(argv[1], "--make-targets") == 0) {
 		char *end;
@@ -202,8 +175,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (read_all(argv[1], &in))
+	if (upk_io_read_file(argv[1], MAX_INPUT, &in, NULL, &d)) {
+		fprintf(stderr, "jcanon_time: %s: %s\n", argv[1], d.reason);
 		return 1;
+	}
 	for (long i = 0; i < rounds; i++) {
 		if (run_tree && time_tree(&in, &a, &tree))
 			return 1;
